@@ -1,0 +1,65 @@
+"""Trained RLlib modules behind the policy protocol: batched greedy (argmax) actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
+
+from edgeplace.algos.checkpoints import MODULE_SUBDIR, read_metadata, resolve_checkpoint
+from edgeplace.policy import Observation
+
+
+class ModulePolicy:
+    """Acts with a MultiRLModule: groups the batch by module, one ``forward_inference`` per module.
+
+    Args:
+        name: the policy's name in reports.
+        modules: the trained MultiRLModule.
+        agent_modules: agent id -> module id.
+    """
+
+    def __init__(self, name: str, modules: MultiRLModule, agent_modules: Mapping[str, str]) -> None:
+        self.name = name
+        self.modules = modules
+        self.agent_modules = dict(agent_modules)
+        for module in modules.values():
+            module.eval()
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, name: str | None = None) -> ModulePolicy:
+        """Load from an algorithm checkpoint (or a run directory: its latest checkpoint)."""
+        checkpoint = resolve_checkpoint(path)
+        metadata = read_metadata(checkpoint)
+        modules = MultiRLModule.from_checkpoint(str(checkpoint / MODULE_SUBDIR))
+        return cls(
+            name or metadata.get("name", checkpoint.parent.parent.name), modules, metadata["agent_modules"]
+        )
+
+    @torch.no_grad()
+    def logits(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        """Masked action logits. Shapes: B observations -> (B, num_actions)."""
+        out: np.ndarray | None = None
+        module_rows: dict[str, list[int]] = {}
+        for row, agent in enumerate(agent_ids):
+            module_rows.setdefault(self.agent_modules[agent], []).append(row)
+        for module_id, rows in module_rows.items():
+            batch = {
+                key: torch.from_numpy(np.stack([observations[row][key] for row in rows]))
+                for key in observations[rows[0]]
+            }
+            result = self.modules[module_id].forward_inference({Columns.OBS: batch})
+            logits = result[Columns.ACTION_DIST_INPUTS].numpy()
+            if out is None:
+                out = np.empty((len(agent_ids), logits.shape[1]), dtype=logits.dtype)
+            out[rows] = logits
+        assert out is not None
+        return out
+
+    def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        """Greedy actions (argmax of the masked logits). Shapes: -> (B,) int64."""
+        return self.logits(agent_ids, observations).argmax(axis=1).astype(np.int64)

@@ -1,0 +1,23 @@
+"""Resolve a policy spec from the command line: a baseline name, or ``[LABEL=]CHECKPOINT``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeplace.algos.baselines import baseline_names, make_baseline
+from edgeplace.algos.module_policy import ModulePolicy
+from edgeplace.policy import Policy
+
+
+def resolve_policy(spec: str, scenario_id: str, *, seed: int = 0) -> Policy:
+    """``greedy`` / ``random`` / ... build a baseline; ``mappo=runs/x`` or ``runs/x`` load a checkpoint
+    (a checkpoint directory, or a run directory's latest checkpoint)."""
+    if spec in baseline_names(scenario_id):
+        return make_baseline(scenario_id, spec, seed=seed)
+    label, _, path = spec.rpartition("=")
+    if not Path(path).exists():
+        raise FileNotFoundError(
+            f"policy {spec!r}: neither a baseline of {scenario_id} ({baseline_names(scenario_id)}) "
+            f"nor an existing checkpoint path"
+        )
+    return ModulePolicy.from_checkpoint(path, name=label or None)

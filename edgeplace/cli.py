@@ -1,0 +1,131 @@
+"""The ``edgeplace`` command line: scenarios, train, evaluate, quickstart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Distributed RL for edge service placement."
+)
+console = Console()
+
+TopologyOpt = Annotated[
+    str, typer.Option(help="Topology URI, e.g. genai-edge:DIR, gml:FILE, synthetic:genai-small")
+]
+AddressOpt = Annotated[
+    str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS or local Ray)")
+]
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--seeds must be comma-separated integers, got {text!r}") from None
+
+
+@app.command()
+def scenarios() -> None:
+    """List the scenarios, their KPIs and baselines."""
+    from edgeplace.algos.baselines import baseline_names
+    from edgeplace.envs.registry import scenarios as all_scenarios
+
+    table = Table("scenario", "description", "KPIs", "baselines")
+    for scenario in all_scenarios():
+        names = ", ".join(baseline_names(scenario.scenario_id))
+        table.add_row(scenario.scenario_id, scenario.description, ", ".join(scenario.kpis), names)
+    console.print(table)
+
+
+@app.command()
+def train(
+    scenario: Annotated[str, typer.Argument(help="Scenario id (see `edgeplace scenarios`)")],
+    out: Annotated[Path, typer.Option(help="Run directory (checkpoints, metrics.csv, learning_curve.png)")],
+    algo: Annotated[str, typer.Option(help="Algorithm id")] = "mappo",
+    topology: TopologyOpt = "synthetic:genai-small",
+    timesteps: Annotated[int, typer.Option(help="Budget in agent decisions")] = 100_000,
+    seed: int = 0,
+    sharing: Annotated[str, typer.Option(help="shared | per-agent modules")] = "shared",
+    max_nodes: Annotated[int | None, typer.Option(help="Node padding (default: next multiple of 16)")] = None,
+    envs_per_runner: int = 64,
+    env_runners: int = 0,
+    batch: Annotated[int, typer.Option(help="Decisions per iteration")] = 5120,
+    minibatch: int = 320,
+    epochs: int = 10,
+    gpus_per_learner: float = 0.0,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT's latest checkpoint")] = False,
+    address: AddressOpt = None,
+) -> None:
+    """Train a policy with RLlib (new API stack); checkpoints, metrics CSV and curve go to OUT."""
+    from edgeplace.algos.train_config import TrainConfig
+    from edgeplace.algos.training import train as run_training
+    from edgeplace.progress import training_progress
+    from edgeplace.runtime import ensure_ray
+
+    config = TrainConfig(
+        scenario=scenario, algo=algo, seed=seed, timesteps=timesteps, module_sharing=sharing,
+        env_config={"topology": topology, "split": "train", "max_nodes": max_nodes},
+        num_envs_per_env_runner=envs_per_runner, num_env_runners=env_runners, train_batch_size=batch,
+        minibatch_size=minibatch, num_epochs=epochs, num_gpus_per_learner=gpus_per_learner,
+    )  # fmt: skip
+    ensure_ray(address)
+    with training_progress(timesteps) as on_iteration:
+        result = run_training(config, out, resume=resume, on_iteration=on_iteration)
+    console.print(
+        f"trained {result.timesteps} decisions in {result.iterations} iterations, {result.wall_s:.0f} s"
+    )
+    console.print(
+        f"checkpoint: {result.checkpoint}\nmetrics:    {result.metrics_csv}\ncurve:      {result.curve_png}"
+    )
+
+
+@app.command()
+def evaluate(
+    scenario: Annotated[str, typer.Argument(help="Scenario id")],
+    policy: Annotated[
+        list[str], typer.Option(help="Baseline name or [LABEL=]CHECKPOINT; repeat for several")
+    ],
+    out: Annotated[Path, typer.Option(help="Report directory (results.json, results.md, PNGs)")],
+    topology: TopologyOpt = "synthetic:genai-small",
+    split: str = "test",
+    episodes: int = 200,
+    seeds: Annotated[str, typer.Option(help="Comma-separated evaluation seeds")] = "0",
+    max_nodes: int | None = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Policy name to Welch-test the others against")
+    ] = None,
+) -> None:
+    """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
+    from edgeplace.algos.policies import resolve_policy
+    from edgeplace.evaluation.pipeline import evaluate_to_report
+    from edgeplace.progress import episode_progress
+
+    seed_list = _seeds(seeds)
+    policies = [resolve_policy(spec, scenario, seed=seed_list[0]) for spec in policy]
+    env_config = {"topology": topology, "split": split, "max_nodes": max_nodes}
+    with episode_progress(len(policies) * len(seed_list) * episodes) as advance:
+        report = evaluate_to_report(
+            scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,
+            reference=reference, on_episode=advance,
+        )  # fmt: skip
+    console.print(report.table_md.read_text())
+    console.print(f"results: {report.results_json}\ntable:   {report.table_md}")
+
+
+@app.command()
+def quickstart(
+    out: Annotated[Path, typer.Option(help="Where the run and the report go")] = Path("runs/quickstart"),
+    timesteps: Annotated[
+        int, typer.Option(help="MAPPO budget in agent decisions (~3 min on 2 cores)")
+    ] = 40_960,
+    episodes: int = 100,
+) -> None:
+    """Train MAPPO on a synthetic topology, evaluate it against greedy and random, print the table."""
+    from edgeplace.quickstart import run_quickstart
+
+    run_quickstart(out, timesteps=timesteps, episodes=episodes, console=console)

@@ -1,0 +1,223 @@
+"""State -> observation of the genai-chain scenario (spec d, "Observation"), written once and used by
+the env, the baselines, evaluation and Serve.
+
+Feature layouts are the IntEnums below; node rows beyond the topology's N are zero padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import gymnasium as gym
+import numpy as np
+
+from edgeplace.envs.base import Observation, placement_observation_space
+from edgeplace.envs.genai_chain.params import GenAIChainParams
+from edgeplace.envs.genai_chain.system_model import ChainSystemModel, RequestProfile, sigmoid_utility
+from edgeplace.obs_keys import ObsKey
+from edgeplace.topology import pad_nodes
+from edgeplace.workloads.genai_chain import NUM_MODEL_TYPES, NUM_STAGES, GenAIChainWorkload
+
+#: Length of the request vector: stage (5) | route (15) | type (3) | next type (3) | 8 scalars.
+REQUEST_DIM = NUM_STAGES + NUM_STAGES * NUM_MODEL_TYPES + 2 * NUM_MODEL_TYPES + 8
+
+
+class RequestFeature(IntEnum):
+    """Scalar columns at the end of the request vector."""
+
+    OMEGA = REQUEST_DIM - 8
+    SIZE_SCALE = REQUEST_DIM - 7
+    INPUT_MB = REQUEST_DIM - 6  # / 10
+    DEADLINE_S = REQUEST_DIM - 5
+    ELAPSED_S = REQUEST_DIM - 4
+    BUDGET_S = REQUEST_DIM - 3
+    PRED_QUALITY = REQUEST_DIM - 2
+    PROGRESS = REQUEST_DIM - 1
+
+
+class NodeFeature(IntEnum):
+    """Columns of the node feature matrix (spec d minus its ``valid`` column, which is NODE_MASK)."""
+
+    CAPACITY = 0  # C / 55
+    STORAGE = 1  # / 40
+    TRAFFIC = 2  # / 50
+    LOAD_RATIO = 3  # L / C
+    TELEMETRY = 4  # previous request's slowdown delta
+    HOSTS_TYPE_1 = 5
+    HOSTS_TYPE_2 = 6
+    HOSTS_TYPE_3 = 7
+    REQUIRED_COUNT = 8  # instances of the required type / 10
+    REQUIRED_BEST_QUALITY = 9
+    IS_PREDECESSOR = 10  # stage 1: is the access node
+    HOPS_FROM_PREDECESSOR = 11  # / 10
+    HOPS_TO_NEXT_TYPE = 12  # hops to the nearest host of the next stage's type / 10
+
+
+class ItemFeature(IntEnum):
+    """Columns of the per-instance feature matrix."""
+
+    QUALITY = 0
+    PROFILED_S = 1
+    EST_COMPUTE_S = 2
+    EST_COMM_S = 3
+    EST_LATENCY_S = 4
+    EST_LATENCY_UTILITY = 5
+
+
+NODE_DIM = len(NodeFeature)
+ITEM_DIM = len(ItemFeature)
+CAPACITY_SCALE, STORAGE_SCALE, TRAFFIC_SCALE, COUNT_SCALE, HOP_SCALE, SIZE_MB_SCALE = (
+    55.0,
+    40.0,
+    50.0,
+    10,
+    10,
+    10,
+)
+
+
+@dataclass
+class ChainProgress:
+    """Where a request stands: the next stage to place and what the placed ones did."""
+
+    request: RequestProfile
+    request_index: int
+    requests_per_episode: int
+    stage: int = 0
+    prev_node: int = -1
+    elapsed_s: float = 0.0
+    pred_quality: float = 0.0
+
+    @property
+    def anchor_node(self) -> int:
+        """The node the next stage's input comes from: the predecessor's, or the access node."""
+        return self.request.access_node if self.stage == 0 else self.prev_node
+
+
+class ChainObserver:
+    """Builds observations for a workload; static parts are precomputed per (type, next type).
+
+    Args:
+        workload: instances and substrate.
+        params: system-model constants.
+        max_nodes: node padding of the observation (>= the substrate's node count).
+    """
+
+    def __init__(self, workload: GenAIChainWorkload, params: GenAIChainParams, max_nodes: int) -> None:
+        substrate = workload.substrate
+        self.num_nodes, self.max_nodes = substrate.num_nodes, max_nodes
+        self.params = params
+        self.capacity = substrate.capacity[:, 0].astype(np.float64)
+        self.model = ChainSystemModel(
+            hops=substrate.paths.hops,
+            capacity=self.capacity,
+            instance_type=workload.instance_type,
+            instance_quality=workload.instance_quality,
+            instance_node=workload.instance_node,
+            params=params,
+        )
+        self.item_node = workload.instance_node.astype(np.int64)
+        self.type_masks = [
+            (workload.instance_type == t).astype(np.float32) for t in range(1, NUM_MODEL_TYPES + 1)
+        ]
+        self._templates = self._node_templates(workload)
+        self.node_mask = pad_nodes(np.ones(self.num_nodes, dtype=np.float32), max_nodes).astype(np.float32)
+        self.space = placement_observation_space(
+            max_nodes=max_nodes,
+            node_dim=NODE_DIM,
+            request_dim=REQUEST_DIM,
+            num_items=workload.num_instances,
+            item_dim=ITEM_DIM,
+        )
+
+    def _node_templates(self, workload: GenAIChainWorkload) -> np.ndarray:
+        """Static node features per (required type, next type or none). Shapes: (3, 4, N, F_node)."""
+        substrate, n = workload.substrate, self.num_nodes
+        base = np.zeros((n, NODE_DIM))
+        base[:, NodeFeature.CAPACITY] = self.capacity / CAPACITY_SCALE
+        for column, name, scale in (
+            (NodeFeature.STORAGE, "storage", STORAGE_SCALE),
+            (NodeFeature.TRAFFIC, "traffic_rate", TRAFFIC_SCALE),
+        ):
+            if name in substrate.node_features:
+                base[:, column] = np.asarray(substrate.node_features[name]) / scale
+        counts = np.zeros((NUM_MODEL_TYPES, n))
+        best = np.zeros((NUM_MODEL_TYPES, n))
+        np.add.at(counts, (workload.instance_type - 1, workload.instance_node), 1.0)
+        np.maximum.at(best, (workload.instance_type - 1, workload.instance_node), workload.instance_quality)
+        base[:, NodeFeature.HOSTS_TYPE_1 : NodeFeature.HOSTS_TYPE_3 + 1] = (counts > 0).T
+        hops = substrate.paths.hops.astype(np.float64)
+        to_type = np.stack(
+            [hops[:, counts[t] > 0].min(axis=1) if (counts[t] > 0).any() else np.zeros(n) for t in range(3)]
+        )
+        templates = np.repeat(base[None, None], NUM_MODEL_TYPES, axis=0).repeat(NUM_MODEL_TYPES + 1, axis=1)
+        for t in range(NUM_MODEL_TYPES):
+            templates[t, :, :, NodeFeature.REQUIRED_COUNT] = counts[t] / COUNT_SCALE
+            templates[t, :, :, NodeFeature.REQUIRED_BEST_QUALITY] = best[t]
+            templates[t, :NUM_MODEL_TYPES, :, NodeFeature.HOPS_TO_NEXT_TYPE] = to_type / HOP_SCALE
+        return templates
+
+    def observation_space(self) -> gym.spaces.Dict:
+        return self.space
+
+    def observe(self, progress: ChainProgress, load: np.ndarray, telemetry: np.ndarray) -> Observation:
+        """The observation of the agent placing ``progress.stage``.
+
+        Shapes: load, telemetry (N,) for the real nodes; returns arrays as in ``observation_space()``.
+        """
+        request, stage = progress.request, progress.stage
+        stage_type = int(request.types[stage])
+        next_type = int(request.types[stage + 1]) if stage + 1 < NUM_STAGES else 0
+        anchor = progress.anchor_node
+
+        nodes = self._templates[stage_type - 1, next_type - 1 if next_type else NUM_MODEL_TYPES].copy()
+        nodes[:, NodeFeature.LOAD_RATIO] = load / self.capacity
+        nodes[:, NodeFeature.TELEMETRY] = telemetry
+        nodes[anchor, NodeFeature.IS_PREDECESSOR] = 1.0
+        nodes[:, NodeFeature.HOPS_FROM_PREDECESSOR] = self.model.hops[anchor] / HOP_SCALE
+
+        items = self._item_features(progress, stage, load, telemetry)
+        return {
+            ObsKey.REQUEST: self._request_features(progress, stage_type, next_type),
+            ObsKey.NODES: pad_nodes(nodes, self.max_nodes).astype(np.float32),
+            ObsKey.NODE_MASK: self.node_mask.copy(),
+            ObsKey.ITEMS: items,
+            ObsKey.ITEM_NODE: self.item_node.copy(),
+            ObsKey.ACTION_MASK: self.type_masks[stage_type - 1].copy(),
+        }
+
+    def _item_features(
+        self, progress: ChainProgress, stage: int, load: np.ndarray, telemetry: np.ndarray
+    ) -> np.ndarray:
+        """Per-instance estimates with telemetry in place of the unseen delta. Shapes: -> (M, F_item)."""
+        request = progress.request
+        profiled = self.model.profiled_time_s(request.size_scale)
+        est_compute = self.model.compute_time_s(profiled, telemetry, load)
+        est_comm = self.model.comm_time_s(request, stage, progress.anchor_node)
+        est_latency = est_compute + est_comm
+        utility = sigmoid_utility(request.deadline_s[stage], est_latency, self.params.kappa_per_s)
+        quality = self.model.instance_quality
+        return np.stack([quality, profiled, est_compute, est_comm, est_latency, utility], axis=1).astype(
+            np.float32
+        )
+
+    def _request_features(self, progress: ChainProgress, stage_type: int, next_type: int) -> np.ndarray:
+        request, stage = progress.request, progress.stage
+        out = np.zeros(REQUEST_DIM, dtype=np.float32)
+        out[stage] = 1.0
+        route_offset = NUM_STAGES
+        out[route_offset + np.arange(NUM_STAGES) * NUM_MODEL_TYPES + request.types - 1] = 1.0
+        type_offset = route_offset + NUM_STAGES * NUM_MODEL_TYPES
+        out[type_offset + stage_type - 1] = 1.0
+        if next_type:
+            out[type_offset + NUM_MODEL_TYPES + next_type - 1] = 1.0
+        out[RequestFeature.OMEGA] = request.omega
+        out[RequestFeature.SIZE_SCALE] = request.size_scale
+        out[RequestFeature.INPUT_MB] = request.input_mb[stage] / SIZE_MB_SCALE
+        out[RequestFeature.DEADLINE_S] = request.deadline_s[stage]
+        out[RequestFeature.ELAPSED_S] = progress.elapsed_s
+        out[RequestFeature.BUDGET_S] = request.deadline_s[: stage + 1].sum() - progress.elapsed_s
+        out[RequestFeature.PRED_QUALITY] = progress.pred_quality
+        out[RequestFeature.PROGRESS] = progress.request_index / progress.requests_per_episode
+        return out

@@ -1,0 +1,71 @@
+"""The scenario registry: one entry per scenario family, looked up by its id everywhere (CLI, RLlib
+env registration, evaluation, Serve)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from edgeplace.envs.base import PlacementEnv
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario family.
+
+    Attributes:
+        scenario_id: the id used on the command line and as RLlib's env name.
+        make_env: builds an env from an RLlib ``env_config`` mapping.
+        kpis: names of the KPIs the env reports at episode end, in report order.
+        primary_kpis: the subset a comparison table leads with.
+        description: one line for ``edgeplace scenarios``.
+    """
+
+    scenario_id: str
+    make_env: Callable[[Mapping[str, Any] | None], PlacementEnv]
+    kpis: tuple[str, ...]
+    primary_kpis: tuple[str, ...]
+    description: str
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def register_scenario(scenario: Scenario) -> Scenario:
+    """Add a scenario; a second scenario with the same id is an error, not an override."""
+    if scenario.scenario_id in _SCENARIOS:
+        raise ValueError(f"scenario {scenario.scenario_id!r} is already registered")
+    _SCENARIOS[scenario.scenario_id] = scenario
+    return scenario
+
+
+def get_scenario(scenario_id: str) -> Scenario:
+    """The registered scenario ``scenario_id``; the error lists the known ids."""
+    _register_builtin()
+    try:
+        return _SCENARIOS[scenario_id]
+    except KeyError:
+        raise KeyError(f"unknown scenario {scenario_id!r}; known: {sorted(_SCENARIOS)}") from None
+
+
+def scenarios() -> list[Scenario]:
+    """All registered scenarios, sorted by id."""
+    _register_builtin()
+    return [_SCENARIOS[key] for key in sorted(_SCENARIOS)]
+
+
+def _register_builtin() -> None:
+    if _SCENARIOS:
+        return
+    from edgeplace.envs.genai_chain import ChainKPI, GenAIChainEnv
+
+    register_scenario(
+        Scenario(
+            scenario_id="genai-chain",
+            make_env=GenAIChainEnv,
+            kpis=tuple(ChainKPI),
+            primary_kpis=(ChainKPI.SLA_SATISFACTION, ChainKPI.UTILITY, ChainKPI.LATENCY_S),
+            description="5-stage GenAI request chains placed on model instances (VAMAPPO paper)",
+        )
+    )

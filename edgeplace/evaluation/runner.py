@@ -1,0 +1,116 @@
+"""Run policies on a scenario over identical episodes and collect per-episode KPIs.
+
+Episode e of seed s is reset with its own seed derived from (s, e) and the option
+``episode_index=e``, so it is the same request stream and noise for every policy, whatever order or
+batching runs it. Many env copies step in lockstep so a trained module makes one batched forward
+pass per agent turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, PlacementEnv
+from edgeplace.envs.registry import get_scenario
+from edgeplace.policy import Policy
+
+POLICY_COLUMN, SEED_COLUMN, EPISODE_COLUMN = "policy", "seed", "episode"
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    """The env seed of episode ``episode`` under evaluation seed ``seed`` (stable across runs)."""
+    return int(np.random.SeedSequence([seed, episode]).generate_state(1)[0])
+
+
+@dataclass
+class _Slot:
+    """One env copy and the episode it is playing."""
+
+    env: PlacementEnv
+    episode: int = -1
+    observations: Mapping[str, Any] | None = None
+
+
+def run_episodes(
+    env_factory: Callable[[], PlacementEnv],
+    policy: Policy,
+    *,
+    seed: int,
+    episodes: int,
+    num_envs: int = 16,
+    on_episode: Callable[[], None] | None = None,
+) -> list[dict[str, float]]:
+    """Play episodes 0..episodes-1 of ``seed`` with ``policy``; return their KPI dicts in episode order."""
+    slots = [_Slot(env_factory()) for _ in range(min(num_envs, episodes))]
+    results: dict[int, dict[str, float]] = {}
+    next_episode = 0
+
+    def start(slot: _Slot) -> None:
+        nonlocal next_episode
+        slot.episode, next_episode = next_episode, next_episode + 1
+        slot.observations, _ = slot.env.reset(
+            seed=episode_seed(seed, slot.episode), options={EPISODE_INDEX_OPTION: slot.episode}
+        )
+
+    for slot in slots:
+        start(slot)
+    active = list(slots)
+    while active:
+        keys = [(slot, agent) for slot in active for agent in slot.observations]
+        actions = policy.act_batch(
+            [agent for _, agent in keys], [slot.observations[agent] for slot, agent in keys]
+        )
+        per_slot: dict[int, dict[str, int]] = {}
+        for (slot, agent), action in zip(keys, actions, strict=True):
+            per_slot.setdefault(id(slot), {})[agent] = int(action)
+        still_active = []
+        for slot in active:
+            observations, _, terminated, truncated, infos = slot.env.step(per_slot[id(slot)])
+            if not (terminated[ALL_AGENTS] or truncated[ALL_AGENTS]):
+                slot.observations = observations
+                still_active.append(slot)
+                continue
+            results[slot.episode] = next(iter(infos.values()))[KPI_INFO_KEY]
+            if on_episode:
+                on_episode()
+            if next_episode < episodes:
+                start(slot)
+                still_active.append(slot)
+        active = still_active
+    return [results[e] for e in range(episodes)]
+
+
+def evaluate_policies(
+    scenario_id: str,
+    env_config: Mapping[str, Any],
+    policies: Sequence[Policy],
+    *,
+    seeds: Sequence[int],
+    episodes: int,
+    num_envs: int = 16,
+    on_episode: Callable[[], None] | None = None,
+) -> pd.DataFrame:
+    """Every policy on the same (seed, episode) streams. Returns one row per (policy, seed, episode)
+    with the scenario's KPI columns."""
+    scenario = get_scenario(scenario_id)
+    rows = []
+    for policy in policies:
+        for seed in seeds:
+            kpis = run_episodes(
+                lambda: scenario.make_env(env_config),
+                policy,
+                seed=seed,
+                episodes=episodes,
+                num_envs=num_envs,
+                on_episode=on_episode,
+            )
+            rows.extend(
+                {POLICY_COLUMN: policy.name, SEED_COLUMN: seed, EPISODE_COLUMN: e, **record}
+                for e, record in enumerate(kpis)
+            )
+    return pd.DataFrame(rows)

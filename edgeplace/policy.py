@@ -1,0 +1,34 @@
+"""The policy protocol: what evaluation, benchmarks and Serve call, for baselines and trained
+modules alike.
+
+A policy maps a batch of (agent id, observation) pairs to actions. Batching is part of the contract
+so that a trained module makes one forward pass for many envs; a single-env caller uses
+:func:`act`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+Observation = Mapping[str, np.ndarray]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything that picks actions for agents from their observations."""
+
+    name: str
+
+    def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        """Actions for ``observations[i]`` of agent ``agent_ids[i]``. Shapes: -> (B,) int64."""
+        ...
+
+
+def act(policy: Policy, observations: Mapping[str, Observation]) -> dict[str, int]:
+    """The protocol's dict form: observation dict (agent id -> obs) in, action dict out."""
+    agent_ids = list(observations)
+    actions = policy.act_batch(agent_ids, [observations[agent] for agent in agent_ids])
+    return {agent: int(action) for agent, action in zip(agent_ids, actions, strict=True)}
