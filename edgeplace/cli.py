@@ -113,7 +113,7 @@ def evaluate(
             scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,
             reference=reference, on_episode=advance,
         )  # fmt: skip
-    console.print(report.table_md.read_text())
+    console.print(report.table_md.read_text(), markup=False)
     console.print(f"results: {report.results_json}\ntable:   {report.table_md}")
 
 
@@ -129,3 +129,17 @@ def quickstart(
     from edgeplace.quickstart import run_quickstart
 
     run_quickstart(out, timesteps=timesteps, episodes=episodes, console=console)
+
+
+#: Errors a user can cause with bad input; reported as one line instead of a traceback.
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning user-input errors into a one-line message (exit 2)."""
+    try:
+        app(standalone_mode=True)
+    except USER_ERRORS as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        console.print(f"[red]error:[/] {message}")
+        raise SystemExit(2) from None

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from edgeplace.atomic_io import write_text_atomic
+
 METADATA_FILE = "edgeplace.json"
 LATEST_FILE = "LATEST"
 CHECKPOINT_DIR = "checkpoints"
@@ -28,19 +30,6 @@ MODULE_SUBDIR = Path("learner_group") / "learner" / "rl_module"
 
 class CheckpointError(ValueError):
     """A path is not an edgeplace checkpoint (the message names the path and what is missing)."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(algo: Any, run_dir: Path, iteration: int, metadata: Mapping[str, Any], keep: int) -> Path:
@@ -58,7 +47,7 @@ def save_checkpoint(algo: Any, run_dir: Path, iteration: int, metadata: Mapping[
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    atomic_write_text(root / LATEST_FILE, final.name)
+    write_text_atomic(root / LATEST_FILE, final.name)
     for old in sorted(root.glob("iter_*"))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final

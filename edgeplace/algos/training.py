@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, LEARNER_RESULTS
 
-from edgeplace.algos.checkpoints import atomic_write_text, latest_checkpoint, read_metadata, save_checkpoint
+from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata, save_checkpoint
 from edgeplace.algos.kpi_callback import KPI_METRIC_PREFIX
 from edgeplace.algos.registry import build_algorithm_config
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.atomic_io import write_text_atomic
 from edgeplace.envs.registry import get_scenario
 from edgeplace.evaluation.plots import learning_curve_plot
 
@@ -139,5 +140,5 @@ def _write_metrics(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
-    atomic_write_text(run_dir / METRICS_FILE, buffer.getvalue())
+    write_text_atomic(run_dir / METRICS_FILE, buffer.getvalue())
     return frame

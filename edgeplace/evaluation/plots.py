@@ -7,8 +7,6 @@ moved into place with ``os.replace``, so readers never see a half-written file.
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from edgeplace.atomic_io import write_bytes_atomic
 from edgeplace.evaluation.statistics import CI_HIGH, CI_LOW, MEAN, POLICY, stat_column
 
 DPI = 150
@@ -27,26 +26,8 @@ DEFAULT_FORMAT = "{:.3f}"
 """Format of metric values (``str.format`` pattern) when none is given for a metric."""
 
 _STYLE = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "xtick.labelsize": 10}
-_FILE_MODE = 0o644  # mkstemp creates files 0o600; results are meant to be shared
 _BAR_COLOR = "#4C72B0"
 _SUBPLOT_COLUMNS = 3  # at most this many subplots per row in `metrics_bar_plot`
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and ``os.replace``.
-
-    The file gets mode 0o644; the temporary file is removed if writing fails. The parent directory
-    must exist.
-    """
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, _FILE_MODE)
-        with os.fdopen(handle, "wb") as tmp:
-            tmp.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _save_figure(fig: Figure, path: Path) -> Path:

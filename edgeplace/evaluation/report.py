@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from edgeplace.atomic_io import write_bytes_atomic
 from edgeplace.evaluation.plots import (
     DEFAULT_FORMAT,
     bar_plot,
     format_value,
     metrics_bar_plot,
-    write_bytes_atomic,
 )
 from edgeplace.evaluation.statistics import (
     EPISODES,

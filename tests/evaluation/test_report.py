@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edgeplace.evaluation import plots
-from edgeplace.evaluation.plots import learning_curve_plot, write_bytes_atomic
+from edgeplace import atomic_io
+from edgeplace.atomic_io import write_bytes_atomic
+from edgeplace.evaluation.plots import learning_curve_plot
 from edgeplace.evaluation.report import markdown_table, write_evaluation_report
 from edgeplace.evaluation.statistics import EPISODES, POLICY, summarize
 
@@ -140,7 +141,7 @@ def test_write_bytes_atomic_leaves_no_temp_file_on_failure(tmp_path, monkeypatch
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(plots.os, "replace", fail)
+    monkeypatch.setattr(atomic_io.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_bytes_atomic(target, b"new")
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]

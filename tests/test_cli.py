@@ -1,0 +1,43 @@
+"""The command line as a user drives it (typer's runner, real package code underneath)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from edgeplace.cli import app
+
+runner = CliRunner()
+
+
+def test_scenarios_lists_genai_chain_and_its_baselines():
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0, result.output
+    assert "genai-chain" in result.output and "greedy" in result.output
+
+
+def test_evaluate_baselines_writes_report(tmp_path):
+    out = tmp_path / "eval"
+    policies = ["--policy", "greedy", "--policy", "random", "--reference", "greedy"]
+    budget = ["--episodes", "3", "--seeds", "0,1", "--topology", "synthetic:genai-small"]
+    args = ["evaluate", "genai-chain", *policies, *budget, "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "results.json").read_text())
+    assert [row["policy"] for row in record["summary"]] == ["greedy", "random"]
+    assert (out / "results.md").is_file() and list(out.glob("bar_*.png"))
+
+
+def test_evaluate_rejects_unknown_policy_and_bad_seeds(tmp_path):
+    result = runner.invoke(app, ["evaluate", "genai-chain", "--policy", "oracle", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "neither a baseline" in str(result.exception)
+    result = runner.invoke(app, ["evaluate", "genai-chain", "--policy", "greedy", "--seeds", "a,b",
+                                 "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code != 0 and "--seeds" in result.output
+
+
+def test_bad_topology_uri_names_the_parameter(tmp_path):
+    result = runner.invoke(app, ["evaluate", "genai-chain", "--policy", "greedy", "--episodes", "1",
+                                 "--topology", "waxman:nodes=abc", "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code != 0 and "nodes" in str(result.exception)
