@@ -16,11 +16,11 @@ def pad_nodes(values: np.ndarray, max_nodes: int) -> np.ndarray:
     """Zero-pad per-node values along the first axis, keeping the dtype.
 
     Shapes:
-        values: (N,) or (N, F). returns: (max_nodes,) or (max_nodes, F).
+        values: (N, *F) with any trailing feature dims. returns: (max_nodes, *F).
     """
     values = np.asarray(values)
-    if values.ndim not in (1, 2):
-        raise TopologyError(f"expected (N,) or (N, F) values, got shape {values.shape}", field="values")
+    if values.ndim == 0:
+        raise TopologyError("expected per-node values with a leading node axis, got a scalar", field="values")
     _check_fits(values.shape[0], max_nodes, "nodes", "max_nodes")
     padded = np.zeros((max_nodes, *values.shape[1:]), dtype=values.dtype)
     padded[: values.shape[0]] = values

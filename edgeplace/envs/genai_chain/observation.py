@@ -121,7 +121,11 @@ class ChainObserver:
         self.type_masks = [
             (workload.instance_type == t).astype(np.float32) for t in range(1, NUM_MODEL_TYPES + 1)
         ]
-        self._templates = self._node_templates(workload)
+        self._templates = pad_nodes(self._node_templates(workload).transpose(2, 0, 1, 3), max_nodes)
+        self._templates = np.ascontiguousarray(self._templates.transpose(1, 2, 0, 3), dtype=np.float32)
+        self._hops_scaled = (self.model.hops / HOP_SCALE).astype(np.float32)
+        self._item_template = np.zeros((workload.num_instances, ITEM_DIM), dtype=np.float32)
+        self._item_template[:, ItemFeature.QUALITY] = workload.instance_quality
         self.node_mask = pad_nodes(np.ones(self.num_nodes, dtype=np.float32), max_nodes).astype(np.float32)
         self.space = placement_observation_space(
             max_nodes=max_nodes,
@@ -132,7 +136,8 @@ class ChainObserver:
         )
 
     def _node_templates(self, workload: GenAIChainWorkload) -> np.ndarray:
-        """Static node features per (required type, next type or none). Shapes: (3, 4, N, F_node)."""
+        """Static node features per (required type, next type or none). Shapes: (3, 4, N, F_node);
+        ``__init__`` pads them to (3, 4, max_nodes, F_node) float32."""
         substrate, n = workload.substrate, self.num_nodes
         base = np.zeros((n, NODE_DIM))
         base[:, NodeFeature.CAPACITY] = self.capacity / CAPACITY_SCALE
@@ -172,15 +177,16 @@ class ChainObserver:
         anchor = progress.anchor_node
 
         nodes = self._templates[stage_type - 1, next_type - 1 if next_type else NUM_MODEL_TYPES].copy()
-        nodes[:, NodeFeature.LOAD_RATIO] = load / self.capacity
-        nodes[:, NodeFeature.TELEMETRY] = telemetry
+        real = slice(0, self.num_nodes)
+        nodes[real, NodeFeature.LOAD_RATIO] = load / self.capacity
+        nodes[real, NodeFeature.TELEMETRY] = telemetry
         nodes[anchor, NodeFeature.IS_PREDECESSOR] = 1.0
-        nodes[:, NodeFeature.HOPS_FROM_PREDECESSOR] = self.model.hops[anchor] / HOP_SCALE
+        nodes[real, NodeFeature.HOPS_FROM_PREDECESSOR] = self._hops_scaled[anchor]
 
         items = self._item_features(progress, stage, load, telemetry)
         return {
             ObsKey.REQUEST: self._request_features(progress, stage_type, next_type),
-            ObsKey.NODES: pad_nodes(nodes, self.max_nodes).astype(np.float32),
+            ObsKey.NODES: nodes,
             ObsKey.NODE_MASK: self.node_mask.copy(),
             ObsKey.ITEMS: items,
             ObsKey.ITEM_NODE: self.item_node.copy(),
@@ -196,11 +202,15 @@ class ChainObserver:
         est_compute = self.model.compute_time_s(profiled, telemetry, load)
         est_comm = self.model.comm_time_s(request, stage, progress.anchor_node)
         est_latency = est_compute + est_comm
-        utility = sigmoid_utility(request.deadline_s[stage], est_latency, self.params.kappa_per_s)
-        quality = self.model.instance_quality
-        return np.stack([quality, profiled, est_compute, est_comm, est_latency, utility], axis=1).astype(
-            np.float32
+        items = self._item_template.copy()
+        items[:, ItemFeature.PROFILED_S] = profiled
+        items[:, ItemFeature.EST_COMPUTE_S] = est_compute
+        items[:, ItemFeature.EST_COMM_S] = est_comm
+        items[:, ItemFeature.EST_LATENCY_S] = est_latency
+        items[:, ItemFeature.EST_LATENCY_UTILITY] = sigmoid_utility(
+            request.deadline_s[stage], est_latency, self.params.kappa_per_s
         )
+        return items
 
     def _request_features(self, progress: ChainProgress, stage_type: int, next_type: int) -> np.ndarray:
         request, stage = progress.request, progress.stage

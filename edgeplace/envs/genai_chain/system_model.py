@@ -13,6 +13,10 @@ import numpy as np
 from edgeplace.envs.genai_chain.params import GenAIChainParams
 from edgeplace.workloads.genai_chain import NUM_STAGES
 
+#: Which instances a system-model method evaluates: an index, an index array, or all (``ALL``).
+Instances = int | np.ndarray | slice
+ALL = slice(None)
+
 
 def sigmoid_utility(deadline_s: np.ndarray | float, latency_s: np.ndarray | float, kappa_per_s: float):
     """Eq.6 latency utility 1 / (1 + exp(kappa (T - T_max))), numerically safe for large gaps."""
@@ -136,31 +140,39 @@ class ChainSystemModel:
         type_index = instance_type - 1
         self._profile_base = params.per_type("profile_base_s")[type_index]
         self._profile_slope = params.per_type("profile_slope_s")[type_index]
+        self._demand = params.per_type("demand")
         self._profile_factor = (0.6 + 0.8 * instance_quality) * np.sqrt(
             params.reference_capacity / self.capacity[instance_node]
         )
 
-    def profiled_time_s(self, size_scale: float) -> np.ndarray:
-        """Eq.2 F_m for every instance at this request size. Shapes: -> (M,)."""
-        return (self._profile_base + self._profile_slope * size_scale) * self._profile_factor
+    def profiled_time_s(self, size_scale: float, instances: Instances = ALL) -> np.ndarray:
+        """Eq.2 F_m of ``instances`` (default all) at this request size. Shapes: -> (M,) or scalar."""
+        return (self._profile_base[instances] + self._profile_slope[instances] * size_scale) * (
+            self._profile_factor[instances]
+        )
 
-    def compute_time_s(self, profiled_s: np.ndarray, delta: np.ndarray, load: np.ndarray) -> np.ndarray:
+    def compute_time_s(
+        self, profiled_s: np.ndarray, delta: np.ndarray, load: np.ndarray, instances: Instances = ALL
+    ) -> np.ndarray:
         """Eq.3 T_comp = F_m (1 + delta_s + 0.5 L_s / C_s) on each instance's node. Shapes: -> (M,)."""
-        node = self.instance_node
+        node = self.instance_node[instances]
         return profiled_s * (1.0 + delta[node] + 0.5 * load[node] / self.capacity[node])
 
-    def comm_time_s(self, request: RequestProfile, stage: int, prev_node: int) -> np.ndarray:
+    def comm_time_s(
+        self, request: RequestProfile, stage: int, prev_node: int, instances: Instances = ALL
+    ) -> np.ndarray:
         """Eq.1 T_comm of placing ``stage`` (0-based) on each instance's node. Shapes: -> (M,).
 
         Stage 0 uploads the user input from the access node; later stages ship the predecessor's
         output unless co-located (then 0).
         """
-        p = self.params
-        hops = self.hops[prev_node, self.instance_node]
-        transfer = request.input_mb[stage] / p.bandwidth_mb_s + hops * p.hop_delay_s
+        node = self.instance_node[instances]
+        transfer = request.input_mb[stage] / self.params.bandwidth_mb_s + self.hops[prev_node, node] * (
+            self.params.hop_delay_s
+        )
         if stage == 0:
             return transfer
-        return np.where(self.instance_node == prev_node, 0.0, transfer)
+        return np.where(node == prev_node, 0.0, transfer)
 
     def place(
         self,
@@ -175,13 +187,13 @@ class ChainSystemModel:
         p = self.params
         node = int(self.instance_node[instance])
         stage_type = int(request.types[stage])
-        comm_s = float(self.comm_time_s(request, stage, prev_node)[instance])
-        profiled_s = self.profiled_time_s(request.size_scale)
-        compute_s = float(self.compute_time_s(profiled_s, delta, load)[instance])
+        comm_s = float(self.comm_time_s(request, stage, prev_node, instance))
+        profiled_s = self.profiled_time_s(request.size_scale, instance)
+        compute_s = float(self.compute_time_s(profiled_s, delta, load, instance))
         quality = float(self.instance_quality[instance])
         latency_utility = float(sigmoid_utility(request.deadline_s[stage], comm_s + compute_s, p.kappa_per_s))
         utility = request.omega * quality + (1.0 - request.omega) * latency_utility
-        load[node] += p.per_type("demand")[stage_type - 1]
+        load[node] += self._demand[stage_type - 1]
         overload = max(0.0, load[node] / self.capacity[node] - 1.0)
         return StageOutcome(
             node=node,
