@@ -95,3 +95,14 @@ def test_checkpoint_acts_zero_shot_on_a_larger_topology(trained_run):
     assert obs["stage_1"]["action_mask"][action] == 1
     kpis = run_episodes(lambda: GenAIChainEnv(config), policy, seed=0, episodes=2)
     assert len(kpis) == 2 and 0 <= kpis[0]["sla_satisfaction"] <= 1
+
+
+def test_per_agent_modules_train_and_act(ray_session, tmp_path):
+    config = TrainConfig(env_config={"topology": "synthetic:genai-small"}, module_sharing="per-agent", **TINY)
+    result = train(config, tmp_path)
+    policy = ModulePolicy.from_checkpoint(result.checkpoint)
+    assert policy.agent_modules == {f"stage_{i}": f"stage_{i}" for i in range(1, 6)}
+    assert set(policy.modules.keys()) == set(policy.agent_modules.values())
+    env_config = {"topology": "synthetic:genai-small"}
+    kpis = run_episodes(lambda: GenAIChainEnv(env_config), policy, seed=0, episodes=1)
+    assert len(kpis) == 1
