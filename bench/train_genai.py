@@ -65,7 +65,7 @@ def main() -> None:
                 metadata={"training": f"MAPPO on S1, {trained.timesteps} decisions, {trained.wall_s:.0f} s"},
                 on_episode=advance,
             )
-        console.print(f"## {label}\n{report.table_md.read_text()}", markup=False)
+        console.print(f"## {label}\n{report.table_md.read_text()}", markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

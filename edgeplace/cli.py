@@ -113,7 +113,7 @@ def evaluate(
             scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,
             reference=reference, on_episode=advance,
         )  # fmt: skip
-    console.print(report.table_md.read_text(), markup=False)
+    console.print(report.table_md.read_text(), markup=False, soft_wrap=True)
     console.print(f"results: {report.results_json}\ntable:   {report.table_md}")
 
 

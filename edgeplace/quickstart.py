@@ -52,7 +52,7 @@ def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console
             metadata={"training": f"MAPPO, {trained.timesteps} decisions, {trained.wall_s:.0f} s"},
             on_episode=advance,
         )
-    console.print(report.table_md.read_text(), markup=False)
+    console.print(report.table_md.read_text(), markup=False, soft_wrap=True)
     console.print(f"checkpoint: {trained.checkpoint}")
     console.print(f"table:      {report.table_md}")
     console.print(f"plots:      {', '.join(str(p) for p in report.plots)}")
