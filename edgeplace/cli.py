@@ -1,4 +1,4 @@
-"""The ``edgeplace`` command line: scenarios, train, evaluate, quickstart."""
+"""The ``edgeplace`` command line: scenarios, train, evaluate, tune, serve, quickstart."""
 
 from __future__ import annotations
 
@@ -115,6 +115,33 @@ def evaluate(
         )  # fmt: skip
     console.print(report.table_md.read_text(), markup=False, soft_wrap=True)
     console.print(f"results: {report.results_json}\ntable:   {report.table_md}")
+
+
+@app.command()
+def tune(
+    config: Annotated[Path, typer.Argument(help="Sweep file, e.g. tune_configs/genai_chain_mappo.yaml")],
+    address: AddressOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue the interrupted sweep of this file")] = False,
+) -> None:
+    """Run a Ray Tune sweep from a YAML file; print the trial table and the best checkpoint."""
+    from edgeplace.tuning.command import tune_command
+
+    tune_command(config, address=address, resume=resume, console=console)
+
+
+@app.command()
+def serve(
+    checkpoints: Annotated[list[str], typer.Argument(help="[NAME=]CHECKPOINT or run dir; first is default")],
+    port: int = 8000,
+    host: Annotated[str, typer.Option(help="Listen address (0.0.0.0: all interfaces)")] = "127.0.0.1",
+    topology: Annotated[str | None, typer.Option(help="Place on this topology URI (zero-shot)")] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Serve placement decisions over HTTP (Ray Serve + FastAPI; OpenAPI at /docs). Ctrl-C stops it."""
+    from edgeplace.serve.server import run_server
+
+    console.print(f"serving {', '.join(checkpoints)} on http://{host}:{port} (docs at /docs; Ctrl-C stops)")
+    run_server(list(checkpoints), port=port, host=host, address=address, topology=topology, blocking=True)
 
 
 @app.command()

@@ -19,11 +19,26 @@ def genai_edge_dir(server: int) -> Path:
     return path
 
 
+#: Each node of the test cluster: one CPU (two nodes = the machine's two cores) and a small object store.
+TEST_NODE_CPUS = 1
+TEST_NODE_OBJECT_STORE_BYTES = 256 * 1024**2
+
+
 @pytest.fixture(scope="session")
 def ray_session():
-    """One local Ray for the whole test run (2 CPUs, no dashboard)."""
+    """One Ray for the whole test run: a two-node cluster on this machine (head + one worker node,
+    1 CPU each), so trials and actors really spread over nodes. No dashboard, quiet logs.
+    Yields the ``ray.cluster_utils.Cluster``."""
     import ray
+    from ray.cluster_utils import Cluster
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
+    node_args = {"num_cpus": TEST_NODE_CPUS, "object_store_memory": TEST_NODE_OBJECT_STORE_BYTES}
+    cluster = Cluster(initialize_head=True, head_node_args={**node_args, "include_dashboard": False})
+    try:
+        cluster.add_node(**node_args)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()

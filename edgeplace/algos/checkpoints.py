@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from edgeplace.algos.train_config import TrainConfig
 from edgeplace.atomic_io import write_text_atomic
 
 METADATA_FILE = "edgeplace.json"
@@ -30,6 +31,22 @@ MODULE_SUBDIR = Path("learner_group") / "learner" / "rl_module"
 
 class CheckpointError(ValueError):
     """A path is not an edgeplace checkpoint (the message names the path and what is missing)."""
+
+
+def checkpoint_metadata(
+    config: TrainConfig, agent_modules: Mapping[str, str], iteration: int, timesteps: int, wall_s: float
+) -> dict[str, Any]:
+    """The ``edgeplace.json`` of a trial checkpoint (the same keys ``edgeplace train`` writes)."""
+    return {
+        "name": config.algo,
+        "scenario": config.scenario,
+        "env_config": dict(config.env_config),
+        "agent_modules": dict(agent_modules),
+        "train_config": config.to_dict(),
+        "iteration": iteration,
+        "timesteps": timesteps,
+        "wall_s": wall_s,
+    }
 
 
 def save_checkpoint(algo: Any, run_dir: Path, iteration: int, metadata: Mapping[str, Any], keep: int) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, LEARNER_RESULTS
 
-from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata, save_checkpoint
+from edgeplace.algos.checkpoints import checkpoint_metadata, latest_checkpoint, read_metadata, save_checkpoint
 from edgeplace.algos.kpi_callback import KPI_METRIC_PREFIX
 from edgeplace.algos.registry import build_algorithm_config
 from edgeplace.algos.train_config import TrainConfig
@@ -104,16 +104,7 @@ def train(
             if on_iteration:
                 on_iteration(row)
             if iteration % config.checkpoint_every == 0 or timesteps >= config.timesteps:
-                metadata = {
-                    "name": config.algo,
-                    "scenario": config.scenario,
-                    "env_config": dict(config.env_config),
-                    "agent_modules": agent_modules,
-                    "train_config": config.to_dict(),
-                    "iteration": iteration,
-                    "timesteps": timesteps,
-                    "wall_s": row["wall_s"],
-                }
+                metadata = checkpoint_metadata(config, agent_modules, iteration, timesteps, row["wall_s"])
                 checkpoint = save_checkpoint(algo, run_dir, iteration, metadata, config.keep_checkpoints)
                 _write_metrics(run_dir, rows)
     finally:
