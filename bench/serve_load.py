@@ -1,12 +1,13 @@
 """Load benchmark of the placement API on loopback (not in CI).
 
-For each Serve mode (default, ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``) a child process serves the
-checkpoint with :func:`edgeplace.serve.server.run_server` on a fresh local Ray; ``wrk`` (a C client in
-its own process: ``apt-get install -y wrk``) drives ``/healthz`` (Serve's own floor), ``/place`` and
-``/place-batch`` (64 requests on one state) at concurrency 1, 8 and 32. Prints p50/p99 latency,
-requests/s, agent decisions/s and the ratios to ``/healthz`` of the same run, plus the bare
-in-process time of the same module and placer. ``--fuzz N`` then runs schemathesis (all checks, N
-examples per operation) against the throughput-optimised server.
+For each Serve mode (default; ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``, what ``edgeplace serve`` uses;
+and that plus the opt-in HAProxy ingress, ``RAY_SERVE_ENABLE_HA_PROXY=1``) a child process serves
+the checkpoint with :func:`edgeplace.serve.server.run_server` on a fresh local Ray; ``wrk`` (a C
+client in its own process: ``apt-get install -y wrk``) drives ``/healthz`` (the no-op floor of the
+same deployment), ``/place`` and ``/place-batch`` (64 requests on one state) at concurrency 1, 8 and
+32. Prints p50/p99 latency, requests/s, agent decisions/s and the ratios to ``/healthz`` of the same
+run, plus the bare in-process time of the same module and placer. ``--fuzz N`` then runs
+schemathesis (all checks, N examples per operation) against the ``edgeplace serve`` mode.
 
 Targets on 2 cores: ``/place`` at concurrency 32 >= 70% of ``/healthz`` requests/s; ``/place`` p50
 at concurrency 1 within 5 ms of ``/healthz``; ``/place-batch`` >= 3,000 decisions/s.
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +43,7 @@ from edgeplace.algos.training import train
 from edgeplace.serve.genai_chain_placer import ChainPlacer
 from edgeplace.serve.routes import Route
 from edgeplace.serve.schemas import ChainPlaceBatchRequest, ChainPlaceRequest
-from edgeplace.serve.server import THROUGHPUT_OPTIMIZED_ENV
+from edgeplace.serve.server import HAPROXY_ENV, THROUGHPUT_OPTIMIZED_ENV
 from edgeplace.topology import load_topology
 from edgeplace.workloads.genai_chain import NUM_STAGES, load_workload
 
@@ -49,7 +51,15 @@ SCENARIO = "genai-chain"
 TOPOLOGY = "synthetic:genai-small"
 CONCURRENCY = (1, 8, 32)
 BATCH_REQUESTS = 64
-MODES = {"default": "0", "throughput-optimized": "1"}
+SERVE_MODE = "throughput-optimized"
+"""The mode of ``edgeplace serve`` (run_server's default)."""
+MODES = {
+    "default": {THROUGHPUT_OPTIMIZED_ENV: "0", HAPROXY_ENV: "0"},
+    SERVE_MODE: {THROUGHPUT_OPTIMIZED_ENV: "1", HAPROXY_ENV: "0"},
+    "throughput-optimized + HAProxy": {THROUGHPUT_OPTIMIZED_ENV: "1", HAPROXY_ENV: "1"},
+}
+HAPROXY_PORT_ENVS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
+"""HAProxy's fixed side ports (8404, 9101 on all interfaces): moved to free ones for the bench."""
 SERVER_START_TIMEOUT_S = 180.0
 WRK_LUA = """wrk.method = "{method}"
 wrk.headers["Content-Type"] = "application/json"
@@ -205,13 +215,19 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
     raise TimeoutError(f"{url} not healthy after {timeout_s:.0f} s")
 
 
-def start_server(checkpoint: Path, port: int, mode_flag: str) -> subprocess.Popen:
-    """A child process running ``run_server`` on a fresh local Ray in the given Serve mode."""
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(checkpoint: Path, port: int, mode_env: dict[str, str]) -> subprocess.Popen:
+    """A child process running ``run_server`` on a fresh local Ray with the mode's Serve settings."""
     code = (
         "from edgeplace.serve.server import run_server; "
         f"run_server([{str(checkpoint)!r}], port={port}, address='local', blocking=True)"
     )
-    env = os.environ | {THROUGHPUT_OPTIMIZED_ENV: mode_flag, "RAY_DEDUP_LOGS": "0"}
+    env = os.environ | mode_env | {name: str(free_port()) for name in HAPROXY_PORT_ENVS}
     return subprocess.Popen(
         [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -256,8 +272,8 @@ def main() -> None:
     for label, ms in bare_times_ms(checkpoint, place_body, batch_body).items():
         print(f"bare in-process {label:<28} {ms:8.3f} ms")
     url = f"http://127.0.0.1:{args.port}"
-    for mode, flag in MODES.items():
-        server = start_server(checkpoint, args.port, flag)
+    for mode, mode_env in MODES.items():
+        server = start_server(checkpoint, args.port, mode_env)
         try:
             wait_healthy(url, server, SERVER_START_TIMEOUT_S)
             results = {
@@ -266,7 +282,7 @@ def main() -> None:
                 for endpoint in endpoints
             }
             print_table(mode, endpoints, results)
-            if args.fuzz and flag == "1":
+            if args.fuzz and mode == SERVE_MODE:
                 print(
                     f"schemathesis ({args.fuzz} examples per operation): {run_fuzz(url, args.fuzz, workdir)}"
                 )

@@ -19,6 +19,17 @@ def genai_edge_dir(server: int) -> Path:
     return path
 
 
+#: TrainConfig overrides for a MAPPO run that trains in seconds (one 200-decision iteration, tiny model).
+TINY_TRAINING = dict(
+    timesteps=200,
+    train_batch_size=200,
+    minibatch_size=100,
+    num_epochs=1,
+    num_envs_per_env_runner=4,
+    checkpoint_every=1,
+    model={"d_model": 16, "num_heads": 2, "item_hidden": [16], "value_hidden": [16]},
+)
+
 #: Each node of the test cluster: one CPU (two nodes = the machine's two cores) and a small object store.
 TEST_NODE_CPUS = 1
 TEST_NODE_OBJECT_STORE_BYTES = 256 * 1024**2

