@@ -149,7 +149,7 @@ def quickstart(
     out: Annotated[Path, typer.Option(help="Where the run and the report go")] = Path("runs/quickstart"),
     timesteps: Annotated[
         int, typer.Option(help="MAPPO budget in agent decisions (~3 min on 2 cores)")
-    ] = 40_960,
+    ] = 102_400,
     episodes: int = 100,
 ) -> None:
     """Train MAPPO on a synthetic topology, evaluate it against greedy and random, print the table."""
