@@ -223,9 +223,10 @@ def free_port() -> int:
 
 def start_server(checkpoint: Path, port: int, mode_env: dict[str, str]) -> subprocess.Popen:
     """A child process running ``run_server`` on a fresh local Ray with the mode's Serve settings."""
-    code = (
-        "from edgeplace.serve.server import run_server; "
-        f"run_server([{str(checkpoint)!r}], port={port}, address='local', blocking=True)"
+    code = (  # a fresh Ray of its own, quiet like `edgeplace serve`'s (no worker logs to the driver)
+        "import ray; from edgeplace.serve.server import run_server; "
+        "ray.init(address='local', include_dashboard=False, log_to_driver=False); "
+        f"run_server([{str(checkpoint)!r}], port={port}, blocking=True)"
     )
     env = os.environ | mode_env | {name: str(free_port()) for name in HAPROXY_PORT_ENVS}
     return subprocess.Popen(

@@ -3,6 +3,8 @@
 The static schema cannot know the topology: this fills in, from the served policies, the per-node
 array lengths, the node and request-index ranges, the policy names and the batch limit, and adds a
 request example that places as is. Clients and fuzzers (schemathesis) then see the real contract.
+When policies differ in node count, the lengths become a range: a body can then match the schema
+and still get a 422 for the policy it names.
 """
 
 from __future__ import annotations

@@ -72,8 +72,8 @@ class PolicyInfo(BaseModel):
     num_instances: int = Field(description="M: candidate model instances (action space).")
     default: bool = Field(description="Whether requests of this scenario without ``policy`` use it.")
     training: dict[str, Any] = Field(
-        description="Training metadata of the checkpoint: algorithm, iteration, timesteps, wall "
-        "time, env config and train config."
+        description="The checkpoint's edgeplace metadata: algorithm name, iteration, timesteps, wall "
+        "time, env config, train config and agent-to-module mapping."
     )
 
 

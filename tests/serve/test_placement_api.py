@@ -157,10 +157,20 @@ def random_request(rng: np.random.Generator) -> dict:
     return sample_request(route=route, omega=float(rng.uniform()), access_node=int(rng.integers(NUM_NODES)))
 
 
-def assert_same_placements(first: list[dict], second: list[dict]) -> None:
-    assert [instances_of(p) for p in first] == [instances_of(p) for p in second]
-    for a, b in zip(first, second, strict=True):
-        assert a["latency_s"] == pytest.approx(b["latency_s"], abs=TOLERANCE)
+def assert_same_up_to_ties(batched: list[dict], single: list[dict]) -> None:
+    """Batched and one-by-one placements agree, except where a stage's top two actions tie: batched
+    and single forwards differ in the last float bits (~1e-9), which can flip an exact-looking tie
+    of a barely trained policy, and the rest of that chain then legitimately differs."""
+    for a, b in zip(batched, single, strict=True):
+        if instances_of(a) == instances_of(b):
+            assert a["latency_s"] == pytest.approx(b["latency_s"], abs=TOLERANCE)
+            continue
+        stage = next(
+            i for i, (x, y) in enumerate(zip(instances_of(a), instances_of(b), strict=True)) if x != y
+        )
+        candidates = {c["instance"]: c["probability"] for c in b["stages"][stage]["candidates"]}
+        best = b["stages"][stage]["candidates"][0]["probability"]
+        assert candidates.get(instances_of(a)[stage]) == pytest.approx(best, abs=2 * TOLERANCE)
 
 
 def test_place_batch_places_each_request_independently_on_one_state(served):
@@ -171,7 +181,7 @@ def test_place_batch_places_each_request_independently_on_one_state(served):
     batch = response.json()
     assert batch["policy"] == MAIN_POLICY
     singles = [served.client.post(PLACE, json=place_body(state, request)).json() for request in requests]
-    assert_same_placements(batch["placements"], singles)
+    assert_same_up_to_ties(batch["placements"], singles)
 
 
 def test_concurrent_place_calls_each_get_their_own_placement(served):
@@ -185,7 +195,7 @@ def test_concurrent_place_calls_each_get_their_own_placement(served):
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         concurrent = list(pool.map(post, bodies))
-    assert_same_placements(concurrent, [post(body) for body in bodies])
+    assert_same_up_to_ties(concurrent, [post(body) for body in bodies])
 
 
 def test_zero_shot_policy_places_on_its_override_topology(served):
