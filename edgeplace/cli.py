@@ -106,8 +106,8 @@ def evaluate(
     from edgeplace.progress import episode_progress
 
     seed_list = _seeds(seeds)
-    policies = [resolve_policy(spec, scenario, seed=seed_list[0]) for spec in policy]
     env_config = {"topology": topology, "split": split, "max_nodes": max_nodes}
+    policies = [resolve_policy(spec, scenario, seed=seed_list[0], env_config=env_config) for spec in policy]
     with episode_progress(len(policies) * len(seed_list) * episodes) as advance:
         report = evaluate_to_report(
             scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,

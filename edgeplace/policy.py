@@ -23,12 +23,19 @@ class Policy(Protocol):
     name: str
 
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
-        """Actions for ``observations[i]`` of agent ``agent_ids[i]``. Shapes: -> (B,) int64."""
+        """Actions for ``observations[i]`` of agent ``agent_ids[i]``.
+
+        Shapes: -> (B,) int64 for a Discrete action, (B, K) int64 for K sub-actions (MultiDiscrete).
+        """
         ...
 
 
-def act(policy: Policy, observations: Mapping[str, Observation]) -> dict[str, int]:
-    """The protocol's dict form: observation dict (agent id -> obs) in, action dict out."""
+def act(policy: Policy, observations: Mapping[str, Observation]) -> dict[str, int | np.ndarray]:
+    """The protocol's dict form: observation dict (agent id -> obs) in, action dict out (an int per
+    Discrete agent, a (K,) array per MultiDiscrete agent)."""
     agent_ids = list(observations)
     actions = policy.act_batch(agent_ids, [observations[agent] for agent in agent_ids])
-    return {agent: int(action) for agent, action in zip(agent_ids, actions, strict=True)}
+    return {
+        agent: int(action) if np.ndim(action) == 0 else np.asarray(action)
+        for agent, action in zip(agent_ids, actions, strict=True)
+    }

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from edgeplace.algos.baselines import baseline_names, make_baseline
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.policy import Policy
 
 
-def resolve_policy(spec: str, scenario_id: str, *, seed: int = 0) -> Policy:
-    """``greedy`` / ``random`` / ... build a baseline; ``mappo=runs/x`` or ``runs/x`` load a checkpoint
-    (a checkpoint directory, or a run directory's latest checkpoint)."""
+def resolve_policy(
+    spec: str, scenario_id: str, *, seed: int = 0, env_config: Mapping[str, Any] | None = None
+) -> Policy:
+    """``greedy`` / ``random`` / ... build a baseline (for envs of ``env_config``); ``mappo=runs/x`` or
+    ``runs/x`` load a checkpoint (a checkpoint directory, or a run directory's latest checkpoint)."""
     if spec in baseline_names(scenario_id):
-        return make_baseline(scenario_id, spec, seed=seed)
+        return make_baseline(scenario_id, spec, seed=seed, env_config=env_config)
     label, _, path = spec.rpartition("=")
     if not Path(path).exists():
         raise FileNotFoundError(

@@ -3,11 +3,12 @@ env registration, evaluation, Serve)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgeplace.envs.base import PlacementEnv
+from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Scenario:
     """
 
     scenario_id: str
-    make_env: Callable[[Mapping[str, Any] | None], PlacementEnv]
+    make_env: Callable[[Mapping[str, Any] | None], MultiAgentEnv]
     kpis: tuple[str, ...]
     primary_kpis: tuple[str, ...]
     description: str
@@ -55,17 +56,12 @@ def scenarios() -> list[Scenario]:
     return [_SCENARIOS[key] for key in sorted(_SCENARIOS)]
 
 
-def _register_builtin() -> None:
-    if _SCENARIOS:
-        return
-    from edgeplace.envs.genai_chain import ChainKPI, GenAIChainEnv
+#: Packages of the built-in scenarios; each exposes ``SCENARIO`` (a :class:`Scenario`).
+BUILTIN_SCENARIO_PACKAGES = ("edgeplace.envs.genai_chain",)
 
-    register_scenario(
-        Scenario(
-            scenario_id="genai-chain",
-            make_env=GenAIChainEnv,
-            kpis=tuple(ChainKPI),
-            primary_kpis=(ChainKPI.SLA_SATISFACTION, ChainKPI.UTILITY, ChainKPI.LATENCY_S),
-            description="5-stage GenAI request chains placed on model instances (VAMAPPO paper)",
-        )
-    )
+
+def _register_builtin() -> None:
+    for package in BUILTIN_SCENARIO_PACKAGES:
+        scenario = importlib.import_module(package).SCENARIO
+        if scenario.scenario_id not in _SCENARIOS:
+            register_scenario(scenario)

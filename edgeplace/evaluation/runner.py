@@ -65,9 +65,9 @@ def run_episodes(
         actions = policy.act_batch(
             [agent for _, agent in keys], [slot.observations[agent] for slot, agent in keys]
         )
-        per_slot: dict[int, dict[str, int]] = {}
-        for (slot, agent), action in zip(keys, actions, strict=True):
-            per_slot.setdefault(id(slot), {})[agent] = int(action)
+        per_slot: dict[int, dict[str, Any]] = {}
+        for (slot, agent), action in zip(keys, actions, strict=True):  # action: scalar or (K,) sub-actions
+            per_slot.setdefault(id(slot), {})[agent] = action
         still_active = []
         for slot in active:
             observations, _, terminated, truncated, infos = slot.env.step(per_slot[id(slot)])
