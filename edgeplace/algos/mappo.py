@@ -3,6 +3,9 @@ placement modules (configured, not rewritten)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 
@@ -30,9 +33,16 @@ def module_ids(config: TrainConfig, agent_ids: list[str]) -> dict[str, str]:
     return {agent: mapping(agent) for agent in agent_ids}
 
 
-def build_ppo_config(config: TrainConfig) -> PPOConfig:
-    """The PPOConfig of a MAPPO run (env registered under the scenario id)."""
+def build_ppo_config(
+    config: TrainConfig, base: PPOConfig | None = None, model_defaults: Mapping[str, Any] | None = None
+) -> PPOConfig:
+    """The PPOConfig of a MAPPO run (env registered under the scenario id).
+
+    ``base`` is the config object to fill (default a plain PPOConfig; VAMAPPO passes its subclass);
+    ``model_defaults`` are model settings of an algorithm preset, under ``config.model``'s.
+    """
     scenario = get_scenario(config.scenario)
+    model = {**(model_defaults or {}), **config.model}
     agent_ids = list(scenario.make_env(config.env_config).possible_agents)
     agent_modules = module_ids(config, agent_ids)
     mapping_fn = (
@@ -42,7 +52,7 @@ def build_ppo_config(config: TrainConfig) -> PPOConfig:
     if config.lr_decay:
         lr = [[0, config.lr], [config.timesteps, 0.0]]
     return (
-        PPOConfig()
+        (base or PPOConfig())
         .environment(config.scenario, env_config=dict(config.env_config), disable_env_checking=True)
         .multi_agent(
             policies=set(agent_modules.values()),
@@ -51,9 +61,7 @@ def build_ppo_config(config: TrainConfig) -> PPOConfig:
         )
         .rl_module(
             rl_module_spec=MultiRLModuleSpec(
-                rl_module_specs={
-                    mid: placement_module_spec(dict(config.model)) for mid in set(agent_modules.values())
-                }
+                rl_module_specs={mid: placement_module_spec(model) for mid in set(agent_modules.values())}
             )
         )
         .env_runners(

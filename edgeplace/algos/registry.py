@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.tune.registry import register_env
 
 from edgeplace.algos.mappo import build_ppo_config
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.algos.vamappo.build import build_vamappo_config
+from edgeplace.algos.vamappo.settings import PRESETS
 from edgeplace.envs.registry import scenarios
 
-_ALGORITHMS: dict[str, Callable[[TrainConfig], AlgorithmConfig]] = {"mappo": build_ppo_config}
+_ALGORITHMS: dict[str, Callable[[TrainConfig], AlgorithmConfig]] = {
+    "mappo": build_ppo_config,
+    **{name: partial(build_vamappo_config, preset=name) for name in PRESETS},
+}
 
 
 def algorithm_names() -> list[str]:

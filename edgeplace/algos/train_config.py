@@ -36,7 +36,9 @@ class TrainConfig:
     module_sharing: ModuleSharing = ModuleSharing.SHARED
     """One shared module, or one module per agent."""
     model: Mapping[str, Any] = field(default_factory=dict)
-    """``model_config`` of the RLModule (see PlacementModuleConfig)."""
+    """``model_config`` of the RLModule (see PlacementModuleConfig); overrides the algorithm's preset."""
+    algo_options: Mapping[str, Any] = field(default_factory=dict)
+    """Algorithm-specific settings (VAMAPPO: the switches of VAMAPPOSettings), over the preset's."""
     num_env_runners: int = 0
     """Remote EnvRunner actors; 0 samples in the driver (fastest on 2 cores)."""
     num_envs_per_env_runner: int = 64
@@ -88,6 +90,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["env_config"], out["model"] = dict(self.env_config), dict(self.model)
+        out["algo_options"] = dict(self.algo_options)
         out["module_sharing"] = str(self.module_sharing)
         return out
 

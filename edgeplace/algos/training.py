@@ -26,7 +26,18 @@ from edgeplace.evaluation.plots import learning_curve_plot
 
 METRICS_FILE = "metrics.csv"
 CURVE_FILE = "learning_curve.png"
-LEARNER_STATS = ("policy_loss", "vf_loss", "entropy", "mean_kl_loss")
+#: Learner results copied into metrics.csv per module (those an algorithm logs; VAMAPPO adds its own).
+LEARNER_STATS = (
+    "policy_loss",
+    "vf_loss",
+    "entropy",
+    "mean_kl_loss",
+    "default_optimizer_learning_rate",
+    "vamappo/alpha",
+    "vamappo/weight",
+    "vamappo/clip_eps",
+    "vamappo/consistency",
+)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@ from collections.abc import Sequence
 from torch import nn
 
 
-def mlp(in_features: int, hidden: Sequence[int], out_features: int | None = None) -> nn.Sequential:
+def mlp(
+    in_features: int, hidden: Sequence[int], out_features: int | None = None, dropout: float = 0.0
+) -> nn.Sequential:
     """Linear-ReLU stack ``in -> hidden[0] -> ... -> hidden[-1]`` with ReLU after every hidden layer.
 
     Args:
         in_features: Input width F_in.
         hidden: Widths of the hidden layers, in order (may be empty).
         out_features: Width of a final Linear without activation; ``None`` ends on the last ReLU.
+        dropout: Dropout after every hidden ReLU (active in train mode only); 0 adds none.
 
     Shapes:
         input (*, F_in) -> output (*, out_features or hidden[-1])
@@ -20,6 +23,8 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int | None = None
     width = in_features
     for size in hidden:
         layers += [nn.Linear(width, size), nn.ReLU()]
+        if dropout > 0.0:
+            layers.append(nn.Dropout(dropout))
         width = size
     if out_features is not None:
         layers.append(nn.Linear(width, out_features))

@@ -5,6 +5,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+#: Encoder families of the placement modules.
+ENCODERS = ("attention", "flat-mlp")
+
 
 @dataclass(frozen=True)
 class PlacementModuleConfig:
@@ -12,6 +15,10 @@ class PlacementModuleConfig:
     ``d_model=128``, ``self_attention_layers=1``, ``share_encoder=False``, ``item_hidden=(256, 128)``).
     """
 
+    encoder: str = "attention"
+    """``attention``: per-node MLP + cross-attention (size-agnostic); ``flat-mlp``: one MLP over the
+    request and the flattened padded nodes with a Linear(M) actor (VAMAPPO's w/o-attention ablation;
+    tied to one ``max_nodes`` and item count)."""
     d_model: int = 64
     """Token width d of node, request and context embeddings."""
     num_heads: int = 4
@@ -26,8 +33,16 @@ class PlacementModuleConfig:
     """Hidden widths of the per-item scoring MLP."""
     value_hidden: tuple[int, ...] = (256, 128)
     """Hidden widths of the value MLP."""
+    value_dropout: float = 0.0
+    """Dropout in the value MLP, on in critic training passes only (VAMAPPO: 0.1)."""
+    flat_hidden: tuple[int, ...] = (512, 256, 128)
+    """Widths of the ``flat-mlp`` encoder; the last is the embedding width."""
+    uncertainty: bool = False
+    """Add VAMAPPO's MC-dropout uncertainty branch on the critic features."""
 
     def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
         if self.d_model <= 0 or self.num_heads <= 0 or self.d_model % self.num_heads:
             raise ValueError(
                 f"d_model must be a positive multiple of num_heads, got d_model={self.d_model}, "
@@ -39,6 +54,10 @@ class PlacementModuleConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.item_hidden or any(width <= 0 for width in self.item_hidden):
             raise ValueError(f"item_hidden must be non-empty positive widths, got {self.item_hidden!r}")
+        if not 0.0 <= self.value_dropout < 1.0:
+            raise ValueError(f"value_dropout must be in [0, 1), got {self.value_dropout}")
+        if not self.flat_hidden or any(width <= 0 for width in self.flat_hidden):
+            raise ValueError(f"flat_hidden must be non-empty positive widths, got {self.flat_hidden!r}")
         if any(width <= 0 for width in self.value_hidden):
             raise ValueError(f"value_hidden must be positive widths, got {self.value_hidden!r}")
 
@@ -53,7 +72,7 @@ class PlacementModuleConfig:
             for field in dataclasses.fields(cls)
             if field.name in model_config
         }
-        for name in ("item_hidden", "value_hidden"):
+        for name in ("item_hidden", "value_hidden", "flat_hidden"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)

@@ -12,16 +12,19 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
 from torch import Tensor
 
+from edgeplace.models.flat_placement_module import FlatPlacementPPOModule
 from edgeplace.models.item_scoring_head import ItemScoringHead
+from edgeplace.models.mc_dropout import MCDropoutUncertainty
 from edgeplace.models.node_attention_encoder import NodeAttentionEncoder
 from edgeplace.models.node_encoding import NodeEncoding
 from edgeplace.models.placement_module_config import PlacementModuleConfig
 from edgeplace.models.placement_obs import PlacementObs, read_obs
+from edgeplace.models.uncertainty_api import UncertaintyCriticAPI
 from edgeplace.models.value_head import ValueHead, critic_features
 from edgeplace.obs_keys import ObsKey
 
 
-class PlacementPPOModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
+class PlacementPPOModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI, UncertaintyCriticAPI):
     """Masked categorical policy over the M candidate items of a Dict observation, plus a critic.
 
     Configured by ``model_config`` (see :class:`PlacementModuleConfig`); every dimension is read from
@@ -38,7 +41,8 @@ class PlacementPPOModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         self.encoder = self._build_encoder()
         self.critic_encoder = None if cfg.share_encoder else self._build_encoder()
         self.item_head = ItemScoringHead(cfg.d_model, space[ObsKey.ITEMS].shape[-1], cfg.item_hidden)
-        self.value_head = ValueHead(cfg.d_model, cfg.value_hidden)
+        self.value_head = ValueHead(3 * cfg.d_model, cfg.value_hidden, cfg.value_dropout)
+        self.uncertainty_head = MCDropoutUncertainty(3 * cfg.d_model) if cfg.uncertainty else None
         self.action_dist_cls = TorchCategorical
 
     def _build_encoder(self) -> NodeAttentionEncoder:
@@ -86,14 +90,21 @@ class PlacementPPOModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
             embeddings = self._critic_features(read_obs(batch[Columns.OBS]))
         return self.value_head(embeddings)
 
+    @override(UncertaintyCriticAPI)
+    def critic_embeddings(self, batch: dict[str, Any]) -> Tensor:
+        return self._critic_features(read_obs(batch[Columns.OBS]))
+
     @override(InferenceOnlyAPI)
     def get_non_inference_attributes(self) -> list[str]:
-        return ["critic_encoder", "value_head"]
+        return ["critic_encoder", "value_head", "uncertainty_head"]
 
 
 def placement_module_spec(model_config: Mapping[str, Any] | None = None) -> RLModuleSpec:
-    """An RLModuleSpec for :class:`PlacementPPOModule`; spaces come from the env. The config is
-    validated here, so a bad value fails when the algorithm is configured, not on an EnvRunner.
+    """An RLModuleSpec for the placement module of ``model_config["encoder"]`` (attention:
+    :class:`PlacementPPOModule`; flat-mlp: :class:`FlatPlacementPPOModule`); spaces come from the env.
+    The config is validated here, so a bad value fails when the algorithm is configured, not on an
+    EnvRunner.
     """
     config = PlacementModuleConfig.from_model_config(model_config)
-    return RLModuleSpec(module_class=PlacementPPOModule, model_config=config.to_model_config())
+    module_class = PlacementPPOModule if config.encoder == "attention" else FlatPlacementPPOModule
+    return RLModuleSpec(module_class=module_class, model_config=config.to_model_config())

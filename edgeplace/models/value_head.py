@@ -23,19 +23,21 @@ def critic_features(encoding: NodeEncoding, node_mask: Tensor) -> Tensor:
 
 
 class ValueHead(nn.Module):
-    """``V = MLP(z)`` with ``z`` from :func:`critic_features`.
+    """``V = MLP(z)`` with ``z`` the critic features (e.g. from :func:`critic_features`, 3d wide).
 
     Args:
-        d_model: Token width d of the encoding (the input is 3d wide).
+        in_features: Width F of z.
         hidden: Hidden widths of the MLP.
+        dropout: Dropout after each hidden layer, active only in train mode (VAMAPPO's critic: 0.1);
+            values used for advantages come from eval mode.
 
     Shapes:
-        z (B, 3d) -> values (B,)
+        z (B, F) -> values (B,)
     """
 
-    def __init__(self, d_model: int, hidden: Sequence[int] = (256, 128)) -> None:
+    def __init__(self, in_features: int, hidden: Sequence[int] = (256, 128), dropout: float = 0.0) -> None:
         super().__init__()
-        self.mlp = mlp(3 * d_model, hidden, 1)
+        self.mlp = mlp(in_features, hidden, 1, dropout=dropout)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

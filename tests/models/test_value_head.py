@@ -15,4 +15,4 @@ def test_critic_features_mean_pool_only_real_nodes():
 
 
 def test_value_head_returns_one_value_per_row():
-    assert ValueHead(D, hidden=(16,))(torch.randn(B, 3 * D)).shape == (B,)
+    assert ValueHead(3 * D, hidden=(16,))(torch.randn(B, 3 * D)).shape == (B,)

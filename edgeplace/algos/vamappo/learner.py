@@ -1,0 +1,199 @@
+"""VAMAPPO's TorchLearner: PPO's learner with the CAF connector, per-agent priority minibatches, the
+gated and weighted surrogate, the uncertainty losses, top-k sparsified per-agent gradients averaged
+like a synchronous parameter server, and adaptive clipping (spec e5-e8, e10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
+from ray.rllib.connectors.learner import GeneralAdvantageEstimation
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.learner.learner import ENTROPY_KEY, POLICY_LOSS_KEY, VF_LOSS_KEY
+from ray.rllib.evaluation.postprocessing import Postprocessing
+from ray.rllib.utils.annotations import override
+
+from edgeplace.algos.vamappo.connector import CoordinatedAdvantage, SampleColumn
+from edgeplace.algos.vamappo.coordination import coordination_for
+from edgeplace.algos.vamappo.mechanisms import gate, neighbour_cosines, top_k_sparsify
+from edgeplace.algos.vamappo.minibatches import PerAgentMinibatches, take_rows
+from edgeplace.algos.vamappo.settings import VAMAPPOSettings
+from edgeplace.algos.vamappo.state import VAMAPPOState
+
+STATE_KEY = "vamappo_state"
+
+
+class VAMAPPOTorchLearner(PPOTorchLearner):
+    """One shared module for all agents; each optimizer step averages the agents' sparsified
+    gradients. Metrics: ``vamappo/alpha``, ``vamappo/clip_eps``, ``vamappo/uncertainty``,
+    ``vamappo/consistency`` under the module id."""
+
+    @override(PPOTorchLearner)
+    def build(self) -> None:
+        super().build()
+        self.settings = VAMAPPOSettings.from_dict(self.config.vamappo_settings)
+        coordination = coordination_for(self.config.env, self.config.env_config)
+        self.vamappo_state = VAMAPPOState(
+            self.settings, num_agents=len(coordination.agent_ids), initial_clip=self.config.clip_param
+        )
+        if self._learner_connector is not None:
+            self._learner_connector.remove(GeneralAdvantageEstimation)
+            self._learner_connector.append(
+                CoordinatedAdvantage(
+                    coordination=coordination,
+                    state=self.vamappo_state,
+                    gamma=self.config.gamma,
+                    lambda_=self.config.lambda_,
+                )
+            )
+        self._rng = np.random.default_rng(self.config.seed)
+        self._actor_before: torch.Tensor | None = None
+        self._agent: int = 0
+
+    # --- minibatching ------------------------------------------------------------------------
+    @override(PPOTorchLearner)
+    def _create_iterator_if_necessary(self, *, training_data, num_epochs=1, minibatch_size=None, **kwargs):
+        batch = self._make_batch_if_necessary(training_data=training_data)
+        per_agent = max(1, (minibatch_size or batch.env_steps()) // self.vamappo_state.num_agents)
+        return PerAgentMinibatches(
+            batch,
+            num_epochs=num_epochs,
+            per_agent=per_agent,
+            prioritized=self.settings.enhancement,
+            rng=self._rng,
+            agent_column=SampleColumn.AGENT,
+            trainable_column=SampleColumn.TRAINABLE,
+            weight_column=SampleColumn.WEIGHT,
+        )
+
+    # --- one optimizer step ----------------------------------------------------------------
+    @override(PPOTorchLearner)
+    def _uncompiled_update(self, batch: dict[str, Any], **kwargs):
+        ((module_id, module_batch),) = batch.items()
+        config = self.config.get_config_for_module(module_id)
+        params = list(self._params.values())
+        agents = module_batch[SampleColumn.AGENT]
+        flat_gradients, losses, fwd_out = [], [], {}
+        for agent in torch.unique(agents).tolist():
+            rows = (agents == agent).nonzero().squeeze(1)
+            agent_batch = take_rows(module_batch, rows)
+            fwd_out = self.module.forward_train({module_id: agent_batch})
+            self._agent = int(agent)
+            loss = self.compute_loss_for_module(
+                module_id=module_id, config=config, batch=agent_batch, fwd_out=fwd_out[module_id]
+            )
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            flat_gradients.append(top_k_sparsify(_flatten(grads, params), self.settings.top_k_ratio))
+            losses.append(loss.detach())
+        stacked = torch.stack(flat_gradients)  # (A, P)
+        cosines = neighbour_cosines(stacked).detach().cpu().numpy()
+        for position, agent in enumerate(torch.unique(agents).tolist()):
+            self.vamappo_state.consistency[agent] = cosines[position]
+        mean = stacked.mean(dim=0)
+        gradients, offset = {}, 0
+        for param_ref, param in self._params.items():
+            gradients[param_ref] = mean[offset : offset + param.numel()].view_as(param)
+            offset += param.numel()
+        self.apply_gradients(self.postprocess_gradients(gradients))
+        self.metrics.log_value((module_id, "vamappo/consistency"), float(cosines.mean()), window=1)
+        return fwd_out, {module_id: torch.stack(losses).mean()}, {}
+
+    @override(PPOTorchLearner)
+    def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
+        module = self.module[module_id].unwrapped()
+        settings, state = self.settings, self.vamappo_state
+        dist = module.get_train_action_dist_cls().from_logits(fwd_out[Columns.ACTION_DIST_INPUTS])
+        ratio = torch.exp(dist.logp(batch[Columns.ACTIONS]) - batch[Columns.ACTION_LOGP])
+        advantages = batch[Postprocessing.ADVANTAGES]
+        eps = state.clip.current if settings.adaptive_clip else config.clip_param
+        surrogate = torch.min(ratio * advantages, ratio.clamp(1.0 - eps, 1.0 + eps) * advantages)
+        if settings.uncertainty:
+            consistency = float(state.consistency[self._agent])
+            alpha = gate(
+                batch[SampleColumn.GATE_LOGIT], consistency, settings.gate_consistency,
+                settings.gate_min, settings.gate_max,
+            )  # fmt: skip
+        else:
+            alpha = torch.ones_like(surrogate)
+        policy_loss = -(alpha * batch[SampleColumn.WEIGHT] * surrogate).mean()
+
+        z = fwd_out[Columns.EMBEDDINGS]
+        values = module.compute_values(batch, embeddings=z)
+        targets = batch[Postprocessing.VALUE_TARGETS]
+        value_error = (values - targets).pow(2)
+        critic_loss = value_error
+        kl = torch.zeros((), device=values.device)
+        if settings.uncertainty:
+            uncertainty_error = (module.uncertainty(z) - (targets - values).abs().detach()).pow(2)
+            critic_loss = critic_loss + uncertainty_error
+            kl = module.uncertainty_kl()
+        entropy = dist.entropy().mean()
+        entropy_coeff = self.entropy_coeff_schedulers_per_module[module_id].get_current_value()
+        total = (
+            policy_loss
+            + config.vf_loss_coeff * critic_loss.mean()
+            - entropy_coeff * entropy
+            + settings.kl_coeff * kl
+        )
+        self.metrics.log_dict(
+            {
+                POLICY_LOSS_KEY: policy_loss,
+                VF_LOSS_KEY: value_error.mean(),
+                ENTROPY_KEY: entropy,
+                "vamappo/alpha": alpha.mean(),
+                "vamappo/weight": batch[SampleColumn.WEIGHT].mean(),
+                "vamappo/clip_eps": eps,
+            },
+            key=module_id,
+            window=1,
+        )
+        return total
+
+    # --- per iteration ------------------------------------------------------------------------
+    @override(PPOTorchLearner)
+    def before_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
+        super().before_gradient_based_update(timesteps=timesteps)
+        self._actor_before = self._actor_vector()
+
+    @override(PPOTorchLearner)
+    def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
+        super().after_gradient_based_update(timesteps=timesteps)
+        state = self.vamappo_state
+        if self._actor_before is not None and self.settings.adaptive_clip:
+            step = float((self._actor_vector() - self._actor_before).norm())
+            state.clip.record(step)
+        state.iteration += 1
+
+    def _actor_vector(self) -> torch.Tensor:
+        """The actor's parameters (every module parameter outside the critic parts) as one vector."""
+        vectors = []
+        for module in self.module.values():
+            module = module.unwrapped()
+            critic = tuple(f"{name}." for name in module.get_non_inference_attributes())
+            vectors += [
+                p.detach().reshape(-1) for n, p in module.named_parameters() if not n.startswith(critic)
+            ]
+        return torch.cat(vectors).clone()
+
+    # --- checkpoints -------------------------------------------------------------------------
+    @override(PPOTorchLearner)
+    def get_state(self, components=None, *, not_components=None, **kwargs):
+        state = super().get_state(components, not_components=not_components, **kwargs)
+        state[STATE_KEY] = self.vamappo_state.to_dict()
+        return state
+
+    @override(PPOTorchLearner)
+    def set_state(self, state) -> None:
+        super().set_state(state)
+        if STATE_KEY in state:
+            self.vamappo_state.load_dict(state[STATE_KEY])
+
+
+def _flatten(grads: tuple[torch.Tensor | None, ...], params: list[torch.Tensor]) -> torch.Tensor:
+    """One flat gradient vector; parameters without a gradient contribute zeros. Shapes: -> (P,)."""
+    return torch.cat([
+        (grad if grad is not None else torch.zeros_like(param)).reshape(-1)
+        for grad, param in zip(grads, params, strict=True)
+    ])  # fmt: skip
