@@ -18,6 +18,10 @@ from tests.conftest import TINY_TRAINING as TINY
 TINY_VAMAPPO = {**TINY, "algo": "vamappo", "env_config": {"topology": "synthetic:genai-small"}}
 
 
+def _tiny(algo: str, **overrides) -> TrainConfig:
+    return TrainConfig(**{**TINY_VAMAPPO, "algo": algo, **overrides})
+
+
 def test_every_preset_is_an_algorithm_with_its_own_model_and_learner():
     assert set(PRESETS) <= set(algorithm_names())
     configs = {
