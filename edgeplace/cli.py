@@ -1,4 +1,4 @@
-"""The ``edgeplace`` command line: scenarios, train, evaluate, tune, serve, quickstart."""
+"""The ``edgeplace`` command line: scenarios, train, evaluate, tune, serve, reproduce, quickstart."""
 
 from __future__ import annotations
 
@@ -15,11 +15,27 @@ app = typer.Typer(
 console = Console()
 
 TopologyOpt = Annotated[
-    str, typer.Option(help="Topology URI, e.g. genai-edge:DIR, gml:FILE, synthetic:genai-small")
+    str | None,
+    typer.Option(
+        help="Topology URI, e.g. genai-edge:DIR, gml:FILE, waxman:nodes=20 (default: the scenario's)"
+    ),
 ]
 AddressOpt = Annotated[
     str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS or local Ray)")
 ]
+
+
+def _algo_options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; values are read as YAML scalars (``0.5``, ``false``, ``[1, 2]``)."""
+    import yaml
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"--algo-option takes KEY=VALUE, got {pair!r}")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
 
 
 def _seeds(text: str) -> list[int]:
@@ -46,8 +62,10 @@ def scenarios() -> None:
 def train(
     scenario: Annotated[str, typer.Argument(help="Scenario id (see `edgeplace scenarios`)")],
     out: Annotated[Path, typer.Option(help="Run directory (checkpoints, metrics.csv, learning_curve.png)")],
-    algo: Annotated[str, typer.Option(help="Algorithm id")] = "mappo",
-    topology: TopologyOpt = "synthetic:genai-small",
+    algo: Annotated[
+        str, typer.Option(help="Algorithm id: mappo, metappo, vamappo, vamappo-<ablation>")
+    ] = "mappo",
+    topology: TopologyOpt = None,
     timesteps: Annotated[int, typer.Option(help="Budget in agent decisions")] = 100_000,
     seed: int = 0,
     sharing: Annotated[str, typer.Option(help="shared | per-agent modules")] = "shared",
@@ -58,18 +76,23 @@ def train(
     minibatch: int = 320,
     epochs: int = 10,
     gpus_per_learner: float = 0.0,
+    algo_option: Annotated[
+        list[str] | None, typer.Option(help="Algorithm setting KEY=VALUE, e.g. top_k_ratio=1.0 (repeat)")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT's latest checkpoint")] = False,
     address: AddressOpt = None,
 ) -> None:
     """Train a policy with RLlib (new API stack); checkpoints, metrics CSV and curve go to OUT."""
     from edgeplace.algos.train_config import TrainConfig
     from edgeplace.algos.training import train as run_training
+    from edgeplace.envs.registry import get_scenario
     from edgeplace.progress import training_progress
     from edgeplace.runtime import ensure_ray
 
+    env_config = get_scenario(scenario).env_config(topology=topology, split="train", max_nodes=max_nodes)
     config = TrainConfig(
         scenario=scenario, algo=algo, seed=seed, timesteps=timesteps, module_sharing=sharing,
-        env_config={"topology": topology, "split": "train", "max_nodes": max_nodes},
+        env_config=env_config, algo_options=_algo_options(algo_option or []),
         num_envs_per_env_runner=envs_per_runner, num_env_runners=env_runners, train_batch_size=batch,
         minibatch_size=minibatch, num_epochs=epochs, num_gpus_per_learner=gpus_per_learner,
     )  # fmt: skip
@@ -91,7 +114,7 @@ def evaluate(
         list[str], typer.Option(help="Baseline name or [LABEL=]CHECKPOINT; repeat for several")
     ],
     out: Annotated[Path, typer.Option(help="Report directory (results.json, results.md, PNGs)")],
-    topology: TopologyOpt = "synthetic:genai-small",
+    topology: TopologyOpt = None,
     split: str = "test",
     episodes: int = 200,
     seeds: Annotated[str, typer.Option(help="Comma-separated evaluation seeds")] = "0",
@@ -102,11 +125,12 @@ def evaluate(
 ) -> None:
     """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
     from edgeplace.algos.policies import resolve_policy
+    from edgeplace.envs.registry import get_scenario
     from edgeplace.evaluation.pipeline import evaluate_to_report
     from edgeplace.progress import episode_progress
 
     seed_list = _seeds(seeds)
-    env_config = {"topology": topology, "split": split, "max_nodes": max_nodes}
+    env_config = get_scenario(scenario).env_config(topology=topology, split=split, max_nodes=max_nodes)
     policies = [resolve_policy(spec, scenario, seed=seed_list[0], env_config=env_config) for spec in policy]
     with episode_progress(len(policies) * len(seed_list) * episodes) as advance:
         report = evaluate_to_report(
@@ -142,6 +166,36 @@ def serve(
 
     console.print(f"serving {', '.join(checkpoints)} on http://{host}:{port} (docs at /docs; Ctrl-C stops)")
     run_server(list(checkpoints), port=port, host=host, address=address, topology=topology, blocking=True)
+
+
+@app.command()
+def reproduce(
+    paper: Annotated[str, typer.Argument(help="Paper to reproduce: vamappo")],
+    out: Annotated[Path, typer.Option(help="Report directory (runs, evaluations, report.md, PNGs)")],
+    budget: Annotated[
+        str, typer.Option(help="quick (< 1 h on 2 cores) or paper (the paper's budget)")
+    ] = "quick",
+    data: Annotated[Path, typer.Option(help="GenAI edge dataset directory")] = Path(
+        "../shared/data/genai-edge"
+    ),
+    gpus_per_learner: Annotated[float, typer.Option(help="GPUs per RLlib learner")] = 0.0,
+    address: AddressOpt = None,
+) -> None:
+    """Run a paper's protocol (resumable: rerun the same command to continue) and write its report."""
+    if paper != "vamappo":
+        raise typer.BadParameter(f"unknown paper {paper!r}; known: vamappo")
+    from edgeplace.reproduce.vamappo import run_vamappo_reproduction
+
+    report = run_vamappo_reproduction(
+        out,
+        budget=budget,
+        data_dir=data,
+        address=address,
+        num_gpus_per_learner=gpus_per_learner,
+        console=console,
+    )
+    console.print(report.read_text(), markup=False, soft_wrap=True)
+    console.print(f"report: {report}")
 
 
 @app.command()

@@ -21,6 +21,7 @@ class Scenario:
         kpis: names of the KPIs the env reports at episode end, in report order.
         primary_kpis: the subset a comparison table leads with.
         description: one line for ``edgeplace scenarios``.
+        has_splits: the env takes ``split`` (train/test request streams) in its config.
     """
 
     scenario_id: str
@@ -28,6 +29,21 @@ class Scenario:
     kpis: tuple[str, ...]
     primary_kpis: tuple[str, ...]
     description: str
+    has_splits: bool = False
+
+    def env_config(
+        self, *, topology: str | None = None, split: str | None = None, max_nodes: int | None = None
+    ) -> dict[str, Any]:
+        """The env config of a command-line run: only the given settings (the env's defaults fill the
+        rest); ``split`` only for scenarios with train/test splits."""
+        config: dict[str, Any] = {}
+        if topology is not None:
+            config["topology"] = topology
+        if max_nodes is not None:
+            config["max_nodes"] = max_nodes
+        if split is not None and self.has_splits:
+            config["split"] = split
+        return config
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -57,7 +73,11 @@ def scenarios() -> list[Scenario]:
 
 
 #: Packages of the built-in scenarios; each exposes ``SCENARIO`` (a :class:`Scenario`).
-BUILTIN_SCENARIO_PACKAGES = ("edgeplace.envs.genai_chain",)
+BUILTIN_SCENARIO_PACKAGES = (
+    "edgeplace.envs.genai_chain",
+    "edgeplace.envs.dnn_inference",
+    "edgeplace.envs.agent_vne",
+)
 
 
 def _register_builtin() -> None:

@@ -65,7 +65,7 @@ def _escape_cell(text: object) -> str:
     return str(text).replace("|", r"\|").replace("\n", " ")
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Markdown table from escaped cells: header line, separator line, one line per row."""
     lines = [header, ["---"] * len(header), *rows]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
@@ -108,7 +108,7 @@ def markdown_table(
         ]
         for _, row in summary.iterrows()
     ]
-    return _table(header, rows)
+    return table_markdown(header, rows)
 
 
 def _comparison_table(
@@ -127,7 +127,7 @@ def _comparison_table(
         for metric, frame in comparisons.items()
         for _, row in frame.iterrows()
     ]
-    return _table(header, rows)
+    return table_markdown(header, rows)
 
 
 def _to_json(value: object) -> object:

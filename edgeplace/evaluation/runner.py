@@ -3,7 +3,10 @@
 Episode e of seed s is reset with its own seed derived from (s, e) and the option
 ``episode_index=e``, so it is the same request stream and noise for every policy, whatever order or
 batching runs it. Many env copies step in lockstep so a trained module makes one batched forward
-pass per agent turn.
+pass per agent turn. Turn-based envs (one agent per observation dict) and simultaneous ones (every
+agent in every dict, episodes ending in truncation) run alike: each env's agents enter the batch as
+one contiguous run in the env's dict order, and action rows ((K,) sub-actions) pass through as they
+are.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
-from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, PlacementEnv
+from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY
 from edgeplace.envs.registry import get_scenario
 from edgeplace.policy import Policy
 
@@ -31,13 +35,13 @@ def episode_seed(seed: int, episode: int) -> int:
 class _Slot:
     """One env copy and the episode it is playing."""
 
-    env: PlacementEnv
+    env: MultiAgentEnv
     episode: int = -1
     observations: Mapping[str, Any] | None = None
 
 
 def run_episodes(
-    env_factory: Callable[[], PlacementEnv],
+    env_factory: Callable[[], MultiAgentEnv],
     policy: Policy,
     *,
     seed: int,

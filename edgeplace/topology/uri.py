@@ -17,6 +17,7 @@ Relative paths are taken from the current working directory. Booleans: true/fals
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -74,6 +75,18 @@ _SCHEMES: dict[str, _Scheme] = {
     ),
     "synthetic": _Scheme(synthetic_genai, {"seed": (int, 0)}, lead="size"),
 }
+
+
+def absolute_topology_uri(uri: str) -> str:
+    """``uri`` with a relative file path (``genai-edge:``, ``gml:``) made absolute against the current
+    working directory; other URIs, and malformed ones (left for the loader to reject), are unchanged."""
+    scheme, sep, rest = uri.partition(":")
+    if not sep or scheme not in _SCHEMES or _SCHEMES[scheme].lead != "path":
+        return uri
+    path, query, params = rest.partition("?")
+    if not path or os.path.isabs(path):
+        return uri
+    return f"{scheme}:{os.path.abspath(path)}{query}{params}"
 
 
 def parse_topology_uri(uri: str) -> tuple[str, dict[str, object]]:

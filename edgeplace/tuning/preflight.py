@@ -22,6 +22,10 @@ from edgeplace.tuning.typecheck import SweepSpecError, check_type, key_path
 MODEL_FIELD = "model"
 #: The TrainConfig field holding the scenario's ``env_config``.
 ENV_CONFIG_FIELD = "env_config"
+#: The TrainConfig field holding algorithm-specific settings (VAMAPPO's switches).
+ALGO_OPTIONS_FIELD = "algo_options"
+#: TrainConfig fields whose own keys are searched (``model.d_model``), not the mapping as a whole.
+MAPPING_FIELDS = (MODEL_FIELD, ENV_CONFIG_FIELD, ALGO_OPTIONS_FIELD)
 #: TrainConfig fields a search space may not vary (set once per sweep by other sections).
 UNSEARCHABLE_FIELDS = ("scenario", "algo", "checkpoint_every", "keep_checkpoints", *TRAIN_RESOURCE_FIELDS)
 #: Errors a bad config value raises while an env or an RLlib config is built.
@@ -72,14 +76,14 @@ def _check_dimension(
     hints = get_type_hints(TrainConfig)
     field, *sub = dimension.path
     if field not in hints:
-        raise SweepSpecError(f"{where}: not a TrainConfig field, model.FIELD or env_config.FIELD")
+        raise SweepSpecError(f"{where}: not a TrainConfig field, {'.FIELD, '.join(MAPPING_FIELDS)}.FIELD")
     if field in UNSEARCHABLE_FIELDS:
         raise SweepSpecError(f"{where}: cannot be searched (set once per sweep)")
-    is_mapping = field in (MODEL_FIELD, ENV_CONFIG_FIELD)
+    is_mapping = field in MAPPING_FIELDS
     if is_mapping and not sub:
         raise SweepSpecError(f"{where}: search its fields ({field}.FIELD), not the whole mapping")
     if sub and not is_mapping:
-        raise SweepSpecError(f"{where}: only {MODEL_FIELD}.FIELD and {ENV_CONFIG_FIELD}.FIELD nest")
+        raise SweepSpecError(f"{where}: only {'.FIELD, '.join(MAPPING_FIELDS)}.FIELD nest")
     if field == MODEL_FIELD and sub[0] not in module_keys:
         raise SweepSpecError(f"{where}: unknown model field; known: {sorted(module_keys)}")
     if dimension.sampler in CONTINUOUS and not sub and hints[field] is not float:

@@ -7,7 +7,7 @@ In YAML each dimension is ``KEY: {SAMPLER: VALUES}``::
     entropy_coeff: {choice: [0.0, 0.01]}    # one value per sample, drawn at random
     num_epochs: {grid: [5, 10]}             # every value, for every sample (a grid multiplies trials)
 
-KEY is a TrainConfig field, ``model.FIELD`` or ``env_config.FIELD``.
+KEY is a TrainConfig field, ``model.FIELD``, ``env_config.FIELD`` or ``algo_options.FIELD``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class SearchDimension:
     """One hyperparameter of the search space."""
 
     key: str
-    """The key as written: a TrainConfig field, ``model.FIELD`` or ``env_config.FIELD``."""
+    """The key as written: a TrainConfig field or ``model|env_config|algo_options.FIELD``."""
     sampler: Sampler
     """How values are drawn."""
     values: tuple[Any, ...]
@@ -111,7 +111,7 @@ def nest(dimensions: tuple[SearchDimension, ...], values: Mapping[str, Any]) -> 
 
 def overlay(base: Mapping[str, Any], nested: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` (a TrainConfig dict) with ``nested`` values on top; mapping fields (``model``,
-    ``env_config``) are merged key by key rather than replaced."""
+    ``env_config``, ``algo_options``) are merged key by key rather than replaced."""
     out = dict(base)
     for field, value in nested.items():
         out[field] = {**out[field], **value} if isinstance(out[field], Mapping) else value

@@ -19,6 +19,7 @@ import yaml
 from edgeplace.algos.registry import algorithm_names
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.registry import get_scenario
+from edgeplace.topology.uri import absolute_topology_uri
 from edgeplace.tuning.checkpoint_spec import TRAIN_CHECKPOINT_FIELDS, CheckpointSpec
 from edgeplace.tuning.preflight import preflight
 from edgeplace.tuning.resources_spec import TRAIN_RESOURCE_FIELDS, ResourcesSpec
@@ -70,7 +71,7 @@ class SweepSpec:
     """The fixed config of every trial (``scenario``, ``algo``, ``resources`` and ``checkpoint``
     already applied); searched keys override it per trial."""
     search_space: tuple[SearchDimension, ...] = ()
-    """Searched hyperparameters (TrainConfig fields, ``model.FIELD``, ``env_config.FIELD``)."""
+    """Searched hyperparameters (TrainConfig fields or ``model|env_config|algo_options.FIELD``)."""
     metric: str = "env_runners/episode_return_mean"
     """The result key trials are ranked, scheduled and checkpointed by (e.g. ``env_runners/kpi_utility``)."""
     mode: Mode = Mode.MAX
@@ -202,6 +203,11 @@ def _train_config(raw: Any, top_level: Mapping[str, Any], owned: Mapping[str, An
         if key not in hints:
             raise SweepSpecError(f"{where}: unknown key; known: {sorted(_train_keys())}")
         values[key] = check_type(where, value, hints[key])
+    if isinstance(values.get("env_config", {}).get("topology"), str):
+        # Tune runs trials in their own directories: pin relative dataset paths to the launch directory.
+        env_config = dict(values["env_config"])
+        env_config["topology"] = absolute_topology_uri(env_config["topology"])
+        values["env_config"] = env_config
     for name, value in top_level.items():
         check_type(name, value, hints[name])
     try:

@@ -149,3 +149,27 @@ def test_loads_genai_edge_server1_and_runs_zero_shot_padding():
 def test_params_are_validated():
     with pytest.raises(ValueError, match="load_decay"):
         dataclasses.replace(GenAIChainParams(), load_decay=0.0)
+
+
+def test_metappo_migration_moves_overloading_stages_to_the_best_nearby_instance():
+    env = GenAIChainEnv({"topology": "synthetic:genai-small", "load_aware_migration": True})
+    env.reset(seed=0)
+    model, request = env.observer.model, env.progress.request
+    stage_type = int(request.types[0])
+    instance = int(np.flatnonzero(model.instance_type == stage_type)[0])
+    node = model.instance_node[instance]
+    load = np.zeros(model.capacity.size)
+    assert model.migration(request, 0, instance, load) == (instance, 0.0)  # light load: stays
+    load[node] = model.capacity[node]  # would exceed 0.6
+    expected, best = instance, -1.0
+    for m in np.flatnonzero(model.instance_type == stage_type):
+        host = model.instance_node[m]
+        if host != node and model.hops[node, host] <= 2 and model.instance_quality[m] > best:
+            expected, best = int(m), model.instance_quality[m]
+    target, extra_s = model.migration(request, 0, instance, load)
+    assert target == expected
+    if target != instance:
+        hops = model.hops[node, model.instance_node[target]]
+        assert extra_s == pytest.approx(request.input_mb[0] / 50.0 + hops * 0.005)
+    load[:] = model.capacity  # every node busy: nowhere to go
+    assert model.migration(request, 0, instance, load) == (instance, 0.0)

@@ -2,6 +2,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import pdist
 
 from edgeplace.topology import (
     Substrate,
@@ -53,6 +54,8 @@ def test_links_are_sorted_and_the_graph_connected(name):
 def test_geo_radius_reproduces_the_hisper_seed_0_check():
     s = geo_radius(16, 0.5, side_km=1.5, seed=0)
     assert s.num_edges == 34 and s.degree.min() == 1 and s.degree.max() == 7
+    xy = np.random.default_rng(0).uniform(0.0, 1.5, (16, 2))  # the generator's first draw
+    assert (pdist(xy) < 0.5).sum() == 33  # so exactly one of the 34 links is a repair link
     assert s.paths.hops.max() == 6
     compute, memory = s.capacity.T
     assert [(compute == v).sum() for v in (1.33, 1.26, 0.5)] == [7, 4, 5]

@@ -98,3 +98,14 @@ def test_relative_paths_and_largest_component(tmp_path, monkeypatch):
 def test_shared_data_uris(genai_edge_root, topologies_dir):
     assert load_topology(f"genai-edge:{genai_edge_root / 'Server1'}").num_nodes == 25
     assert load_topology(f"gml:{topologies_dir / 'Geant.gml'}").num_edges == 61
+
+
+def test_absolute_topology_uri_pins_relative_file_paths_only(tmp_path, monkeypatch):
+    from edgeplace.topology.uri import absolute_topology_uri
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute_topology_uri("gml:zoo/Abilene.gml?seed=3") == f"gml:{tmp_path}/zoo/Abilene.gml?seed=3"
+    assert absolute_topology_uri("genai-edge:data/Server1") == f"genai-edge:{tmp_path}/data/Server1"
+    assert absolute_topology_uri("genai-edge:/abs/Server1") == "genai-edge:/abs/Server1"
+    for uri in ("waxman:nodes=20", "synthetic:genai-small", "bogus"):
+        assert absolute_topology_uri(uri) == uri

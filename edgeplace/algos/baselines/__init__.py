@@ -47,3 +47,7 @@ def make_baseline(
     if name not in table:
         raise KeyError(f"no baseline {name!r} for scenario {scenario_id!r}; known: {sorted(table)}")
     return table[name](seed, env_config or {})
+
+
+import edgeplace.algos.baselines.agent_vne  # noqa: E402, F401  (registers the agent-vne baselines)
+import edgeplace.algos.baselines.dnn_inference  # noqa: E402, F401  (registers the dnn-inference baselines)

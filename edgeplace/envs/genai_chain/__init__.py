@@ -18,6 +18,7 @@ SCENARIO = Scenario(
     kpis=tuple(ChainKPI),
     primary_kpis=(ChainKPI.SLA_SATISFACTION, ChainKPI.UTILITY, ChainKPI.LATENCY_S),
     description="5-stage GenAI request chains placed on model instances (VAMAPPO paper)",
+    has_splits=True,
 )
 
 __all__ = [

@@ -76,24 +76,37 @@ class GenAIChainEnv(PlacementEnv):
     def _apply(self, agent_id: str, action: int) -> tuple[float, str | None, dict[str, Any]]:
         progress = self.progress
         assert progress is not None
-        outcome = self.observer.model.place(
-            progress.request, progress.stage, progress.anchor_node, action, self.noise.delta, self.load
+        model, extra_s, reward_offset = self.observer.model, 0.0, 0.0
+        if self.config.load_aware_migration:
+            action, extra_s = model.migration(progress.request, progress.stage, action, self.load)
+        outcome = model.place(
+            progress.request,
+            progress.stage,
+            progress.anchor_node,
+            action,
+            self.noise.delta,
+            self.load,
+            extra_s,
         )
+        if self.config.load_aware_migration:
+            load_ratio = self.load[outcome.node] / model.capacity[outcome.node]
+            reward_offset = -self.config.params.load_reward_coeff * load_ratio
         self.kpis.record_stage(outcome)
         progress.elapsed_s += outcome.latency_s
         progress.prev_node, progress.pred_quality = outcome.node, outcome.quality
         progress.stage += 1
         info = StageInfo.of(outcome)
+        reward = outcome.reward + reward_offset
         if progress.stage < NUM_STAGES:
-            return outcome.reward, AGENT_IDS[progress.stage], info
+            return reward, AGENT_IDS[progress.stage], info
         self.kpis.record_request(progress.elapsed_s, float(progress.request.deadline_s.sum()))
         self.load *= self.config.params.load_decay
         next_index = progress.request_index + 1
         if next_index == self.config.requests_per_episode:
-            return outcome.reward, None, info
+            return reward, None, info
         self.noise.advance(self.rng)
         self.progress = self._start_request(next_index)
-        return outcome.reward, AGENT_IDS[0], info
+        return reward, AGENT_IDS[0], info
 
     def _episode_kpis(self) -> dict[str, float]:
         return self.kpis.summary()

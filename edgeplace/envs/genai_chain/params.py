@@ -48,6 +48,12 @@ class GenAIChainParams:
     """Per-request probability that a normal node starts a spike."""
     p_spike_to_normal: float = 0.2
     """Per-request probability that a spiking node recovers."""
+    migration_load_threshold: float = 0.6
+    """METAPPO: a stage whose node would exceed this load ratio migrates (spec f)."""
+    migration_max_hops: int = 2
+    """METAPPO: the farthest a stage migrates, in hops."""
+    load_reward_coeff: float = 0.1
+    """METAPPO: weight of the load-aware reward term -coeff * L_s / C_s."""
 
     def __post_init__(self) -> None:
         if self.kappa_per_s <= 0 or self.bandwidth_mb_s <= 0:
@@ -78,6 +84,10 @@ class GenAIChainConfig:
     """Node padding of observations; None pads to the next multiple of 16 above the node count."""
     workload_seed: int = 0
     """Seed of the synthesized workload (ignored for ``genai-edge:`` topologies)."""
+    load_aware_migration: bool = False
+    """METAPPO's environment (spec f): an overloading stage migrates to the best same-type instance
+    within ``migration_max_hops`` on a lightly loaded node (paying the transfer), and the reward adds
+    ``-load_reward_coeff * L_s / C_s``. Off for every other method."""
     params: GenAIChainParams = field(default_factory=GenAIChainParams)
 
     def __post_init__(self) -> None:

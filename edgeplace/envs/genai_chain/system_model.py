@@ -174,6 +174,34 @@ class ChainSystemModel:
             return transfer
         return np.where(node == prev_node, 0.0, transfer)
 
+    def migration(
+        self, request: RequestProfile, stage: int, instance: int, load: np.ndarray
+    ) -> tuple[int, float]:
+        """METAPPO's task migration (spec f): the instance the stage runs on and the transfer it adds.
+
+        If placing the stage would push its node above ``migration_load_threshold``, it moves to the
+        highest-quality instance of the same type on another node within ``migration_max_hops`` whose
+        load ratio is at most the threshold (lowest index on ties), paying ``D_in / B + H t_hop``;
+        without such a node it stays (extra 0).
+        """
+        p = self.params
+        node = self.instance_node[instance]
+        stage_type = int(request.types[stage])
+        if (load[node] + self._demand[stage_type - 1]) / self.capacity[node] <= p.migration_load_threshold:
+            return instance, 0.0
+        hosts = self.instance_node
+        candidates = (
+            (self.instance_type == stage_type)
+            & (hosts != node)
+            & (self.hops[node, hosts] <= p.migration_max_hops)
+            & (load[hosts] / self.capacity[hosts] <= p.migration_load_threshold)
+        )
+        if not candidates.any():
+            return instance, 0.0
+        target = int(np.argmax(np.where(candidates, self.instance_quality, -np.inf)))
+        extra_s = request.input_mb[stage] / p.bandwidth_mb_s + self.hops[node, hosts[target]] * p.hop_delay_s
+        return target, float(extra_s)
+
     def place(
         self,
         request: RequestProfile,
@@ -182,12 +210,14 @@ class ChainSystemModel:
         instance: int,
         delta: np.ndarray,
         load: np.ndarray,
+        extra_comm_s: float = 0.0,
     ) -> StageOutcome:
-        """Outcome of putting ``stage`` on ``instance``; adds the stage's demand to ``load`` in place."""
+        """Outcome of putting ``stage`` on ``instance``; adds the stage's demand to ``load`` in place.
+        ``extra_comm_s`` is transfer time paid on top of Eq.1 (a migration's)."""
         p = self.params
         node = int(self.instance_node[instance])
         stage_type = int(request.types[stage])
-        comm_s = float(self.comm_time_s(request, stage, prev_node, instance))
+        comm_s = float(self.comm_time_s(request, stage, prev_node, instance)) + extra_comm_s
         profiled_s = self.profiled_time_s(request.size_scale, instance)
         compute_s = float(self.compute_time_s(profiled_s, delta, load, instance))
         quality = float(self.instance_quality[instance])

@@ -1,0 +1,241 @@
+"""Baselines of the dnn-inference scenario (spec: papers/hisper.md, section g).
+
+- ``heuristic``: each agent alone takes the action with the highest own reward on the slot's
+  pre-decision state (background only), with no state update between agents.
+- ``greedy-sequential``: the same score, but each agent sees the state left by the earlier agents of
+  its slot (their queues, memory and instances).
+- ``random``: uniform over each sub-action.
+
+The first two use privileged simulator parameters (the server network built from ``env_config``)
+and score every (configuration, model, server) of every agent in one vectorised pass with the
+env's own per-request model (:mod:`edgeplace.envs.dnn_inference.system_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from edgeplace.algos.baselines import register_baselines
+from edgeplace.algos.baselines.stacking import stack_observations
+from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
+from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, DnnInferenceParams, padded_size
+from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_rank, agent_service
+from edgeplace.envs.dnn_inference.system_model import ServerLoad, request_terms
+from edgeplace.policy import Observation
+from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS, SERVICE_TABLES
+
+
+@dataclass(frozen=True)
+class DecodedRequests:
+    """B requests decoded from observations. Shapes: service, local, deadline_s, data_mb (B,);
+    background_tflop, background_memory_mb (B, V)."""
+
+    service: np.ndarray
+    local: np.ndarray
+    deadline_s: np.ndarray
+    data_mb: np.ndarray
+    background_tflop: np.ndarray
+    background_memory_mb: np.ndarray
+
+    def select(self, index: np.ndarray) -> DecodedRequests:
+        """The requests at ``index`` (K,)."""
+        return DecodedRequests(*(getattr(self, f.name)[index] for f in fields(self)))
+
+
+class ActionScorer:
+    """Scores every action of a batch of requests on given server loads (the heuristics' own reward:
+    accuracy or -100, minus delay, minus the cost it adds, new instance memory included).
+
+    Shapes: the candidate grid is (B, C, M, V) = (requests, 16 configurations, 4 model slots, servers).
+    """
+
+    def __init__(self, network: ServerNetwork, layout: ObservationLayout, params: DnnInferenceParams) -> None:
+        self.network, self.layout, self.params = network, layout, params
+        self.config = np.arange(NUM_CONFIGS)[None, :, None, None]
+        self.model = np.arange(MAX_MODELS)[None, None, :, None]
+        self.server = np.arange(network.num_servers)[None, None, None, :]
+
+    @classmethod
+    def from_env_config(cls, env_config: Mapping[str, Any]) -> ActionScorer:
+        """The network and observation layout of envs built from ``env_config``."""
+        cfg = DnnInferenceConfig.from_env_config(env_config)
+        network = load_server_network(cfg.topology, cfg.attribute_seed)
+        layout = ObservationLayout(
+            network.num_servers, padded_size(network.num_servers, cfg.max_nodes), cfg.static_server_features
+        )
+        return cls(network, layout, cfg.params)
+
+    def decode(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> DecodedRequests:
+        """The requests and server background the observations show."""
+        batch = stack_observations(observations)
+        request, servers = batch[DnnObsKey.REQUEST], batch[DnnObsKey.SERVERS]
+        if request.shape[1:] != (self.layout.request_dim,) or servers.shape[1:] != (self.layout.server_dim,):
+            raise ValueError(
+                f"req/servers observations of shapes {request.shape[1:]} / {servers.shape[1:]} do not fit "
+                f"this env_config ({self.layout.request_dim},) / ({self.layout.server_dim},): "
+                "check topology, max_nodes and static_server_features"
+            )
+        local, deadline, data = self.layout.decode_requests(request)
+        background_tflop, background_mb = self.layout.decode_background(servers)
+        service = np.array([agent_service(agent) for agent in agent_ids], dtype=np.int64)
+        return DecodedRequests(service, local, deadline, data, background_tflop, background_mb)
+
+    def best_actions(self, load: ServerLoad, rows: np.ndarray, request: DecodedRequests) -> np.ndarray:
+        """Argmax of ``own accuracy (or -100) - delay - own cost`` over every action of each request on
+        load row ``rows[b]``; ties go to the lowest (configuration, model, server).
+
+        The cost counts a new instance's full memory price. Shapes: rows (B,), request fields (B,) ->
+        (B, 3) int64.
+        """
+        b = rows.size
+        service, local = request.service[:, None, None, None], request.local[:, None, None, None]
+        terms = request_terms(
+            self.network,
+            self.params,
+            service,
+            local,
+            request.data_mb[:, None, None, None],
+            self.config,
+            self.model,
+            self.server,
+        )
+        delay, accepted, new = load.evaluate(
+            self.network,
+            terms,
+            rows[:, None, None, None],
+            service,
+            self.model,
+            self.server,
+            request.deadline_s[:, None, None, None],
+        )
+        memory_cost = np.where(new, self.params.memory_price_per_mb * terms.instance_mb, 0.0)
+        score = (
+            np.where(accepted, terms.accuracy_std, self.params.rejection_accuracy)
+            - delay
+            - np.where(accepted, terms.request_cost + memory_cost, 0.0)
+        )
+        valid = SERVICE_TABLES.model_valid[service, self.model]  # (B, 1, M, 1)
+        score = np.where(valid, score, -np.inf).reshape(b, -1)
+        flat = score.argmax(axis=1)
+        grid = (NUM_CONFIGS, MAX_MODELS, self.network.num_servers)
+        return np.stack(np.unravel_index(flat, grid), axis=1).astype(np.int64)
+
+    def commit(
+        self, load: ServerLoad, rows: np.ndarray, request: DecodedRequests, actions: np.ndarray
+    ) -> None:
+        """Add the requests' actions to their load rows where admission accepts them (K rows, distinct)."""
+        config, model, server = actions.T
+        service = request.service
+        terms = request_terms(
+            self.network, self.params, service, request.local, request.data_mb, config, model, server
+        )
+        _, accepted, _ = load.evaluate(self.network, terms, rows, service, model, server, request.deadline_s)
+        load.commit(rows, service, model, server, terms, accepted)
+
+
+class HeuristicPolicy:
+    """Every agent independently takes its best action on the pre-decision state (spec g)."""
+
+    name = "heuristic"
+
+    def __init__(self, scorer: ActionScorer) -> None:
+        self.scorer = scorer
+
+    @classmethod
+    def from_env_config(cls, env_config: Mapping[str, Any]) -> HeuristicPolicy:
+        """For envs built from ``env_config``."""
+        return cls(ActionScorer.from_env_config(env_config))
+
+    def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        request = self.scorer.decode(agent_ids, observations)
+        load = ServerLoad.background(request.background_tflop, request.background_memory_mb)
+        return self.scorer.best_actions(load, np.arange(len(agent_ids)), request)
+
+
+class GreedySequentialPolicy:
+    """The heuristic, but each agent acts on the state its slot's earlier agents left (spec g).
+
+    The batch must hold each slot's agents as one contiguous run in processing order (``od_*`` then
+    ``mot_*``, as the env's observation dicts list them); a run ends where the order restarts. Runs
+    whose ``servers`` differ inside are rejected (they mix slots).
+    """
+
+    name = "greedy-sequential"
+
+    def __init__(self, scorer: ActionScorer) -> None:
+        self.scorer = scorer
+
+    @classmethod
+    def from_env_config(cls, env_config: Mapping[str, Any]) -> GreedySequentialPolicy:
+        """For envs built from ``env_config``."""
+        return cls(ActionScorer.from_env_config(env_config))
+
+    def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        request = self.scorer.decode(agent_ids, observations)
+        slot, position = _slot_runs(agent_ids, observations)
+        starts = np.flatnonzero(position == 0)
+        load = ServerLoad.background(request.background_tflop[starts], request.background_memory_mb[starts])
+        actions = np.zeros((len(agent_ids), 3), dtype=np.int64)
+        for p in range(int(position.max()) + 1):
+            members = np.flatnonzero(position == p)  # the p-th agent of every slot that has one
+            part = request.select(members)
+            actions[members] = self.scorer.best_actions(load, slot[members], part)
+            self.scorer.commit(load, slot[members], part, actions[members])
+        return actions
+
+
+class RandomPolicy:
+    """Uniform over each sub-action: configuration, the service's models, the real servers."""
+
+    name = "random"
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
+        mask = stack_observations(observations)[DnnObsKey.ACTION_MASK] > 0
+        segments = (
+            mask[:, :NUM_CONFIGS],
+            mask[:, NUM_CONFIGS : NUM_CONFIGS + MAX_MODELS],
+            mask[:, NUM_CONFIGS + MAX_MODELS :],
+        )
+        draws = self.rng.random((mask.shape[0], len(segments)))
+        columns = []
+        for k, allowed in enumerate(segments):
+            nth = np.floor(draws[:, k] * allowed.sum(axis=1)).astype(np.int64)  # the nth allowed entry
+            columns.append((np.cumsum(allowed, axis=1) > nth[:, None]).argmax(axis=1))
+        return np.stack(columns, axis=1).astype(np.int64)
+
+
+def _slot_runs(
+    agent_ids: Sequence[str], observations: Sequence[Observation]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split a batch into slots: (slot index, position within the slot) of every entry. Shapes: (B,), (B,)."""
+    slot, position = np.zeros(len(agent_ids), np.int64), np.zeros(len(agent_ids), np.int64)
+    previous = None
+    for b, agent in enumerate(agent_ids):
+        rank = agent_rank(agent)
+        if previous is not None and rank > previous:
+            slot[b], position[b] = slot[b - 1], position[b - 1] + 1
+            if not np.array_equal(observations[b][DnnObsKey.SERVERS], observations[b - 1][DnnObsKey.SERVERS]):
+                raise ValueError(
+                    f"{agent} continues a slot in agent order but observes other servers (interleaved slots)"
+                )
+        elif b:
+            slot[b] = slot[b - 1] + 1
+        previous = rank
+    return slot, position
+
+
+register_baselines(
+    "dnn-inference",
+    {
+        "random": lambda seed, env_config: RandomPolicy(seed),
+        "heuristic": lambda seed, env_config: HeuristicPolicy.from_env_config(env_config),
+        "greedy-sequential": lambda seed, env_config: GreedySequentialPolicy.from_env_config(env_config),
+    },
+)

@@ -1,0 +1,145 @@
+"""The dnn-inference RLlib MultiAgentEnv: 2N agents choose (configuration, model, server) for the
+slot's N object-detection and N tracking requests, all at once (spec: papers/hisper.md, section e)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from edgeplace.envs.base import MaskedActionError, Observation
+from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs, step_infos
+from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
+from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, padded_size
+from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_ids, agent_service
+from edgeplace.envs.dnn_inference.system_model import SlotOutcome, SlotRequests, admit_slot
+from edgeplace.envs.simultaneous import SimultaneousEnv
+from edgeplace.workloads.dnn_inference import EpisodeDraws, draw_episode
+
+
+class DnnInferenceEnv(SimultaneousEnv):
+    """One slot per step; every agent handles one request of its service per slot.
+
+    Observation: the Dict of :mod:`edgeplace.envs.dnn_inference.state` (``req``, ``servers``,
+    ``links``, ``action_mask``). Action: ``MultiDiscrete([16, |M_s|, V])`` (configuration, model,
+    server); an out-of-range action raises :class:`MaskedActionError`. Infeasible choices are not masked: the
+    admission rejects them (penalty -100). Reward: the team reward r = r1 + r2 + r3 for every agent;
+    ``infos`` carry the parts (:class:`~edgeplace.envs.dnn_inference.kpis.StepInfo`). An episode is
+    ``horizon`` slots and ends in truncation. Requests and background never depend on actions.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | DnnInferenceConfig | None = None,
+        *,
+        network: ServerNetwork | None = None,
+    ) -> None:
+        """``network`` replaces the one built from ``config.topology`` (hand-built networks in tests)."""
+        self.config = (
+            config if isinstance(config, DnnInferenceConfig) else DnnInferenceConfig.from_env_config(config)
+        )
+        self.network = network or load_server_network(self.config.topology, self.config.attribute_seed)
+        self._init_spaces(self.network)
+        super().__init__(self.config.horizon)
+        self.kpis = EpisodeKPIs(self.possible_agents)
+        self.draws: EpisodeDraws | None = None
+        self.last_outcome: SlotOutcome | None = None
+
+    def _init_spaces(self, network: ServerNetwork) -> None:
+        cfg = self.config
+        if cfg.local_server == "nearest" and network.positions_km is None:
+            raise ValueError(f"local_server='nearest' needs server coordinates; {cfg.topology!r} has none")
+        self.layout = ObservationLayout(
+            network.num_servers, padded_size(network.num_servers, cfg.max_nodes), cfg.static_server_features
+        )
+        agents = agent_ids(cfg.agents_per_service)
+        self.agents = self.possible_agents = list(agents)
+        self.services = np.array([agent_service(agent) for agent in agents], dtype=np.int64)
+        space = self.layout.observation_space()
+        self.observation_spaces = dict.fromkeys(agents, space)
+        self.action_spaces = {agent: self.layout.action_space(agent_service(agent)) for agent in agents}
+        self._action_high = np.stack([self.action_spaces[agent].nvec for agent in agents])  # (R, 3)
+        self._links = self.layout.encode_links(network)
+        self._masks = np.stack([self.layout.action_mask(agent_service(agent)) for agent in agents])
+
+    # --- hooks ------------------------------------------------------------------------------
+    def _begin_episode(self) -> None:
+        cfg = self.config
+        positions = self.network.positions_km if cfg.local_server == "nearest" else None
+        draws = draw_episode(
+            self.rng, self.services, cfg.horizon + 1, self.network.num_servers, server_xy_km=positions
+        )  # slot T is observed only (the final observation)
+        self.draws = draws
+        self._requests = self.layout.encode_requests(
+            draws.local, draws.deadline_s, draws.data_mb
+        )  # (T+1, R, P+2)
+        self._servers = self.layout.encode_servers(
+            draws.background_tflop, draws.background_memory_mb, self.network
+        )  # (T+1, |servers|)
+        self.kpis.reset()
+        self.last_outcome = None
+
+    def _observe(self) -> dict[str, Observation]:
+        t = self.t
+        servers = self._servers[t]
+        return {
+            agent: {
+                DnnObsKey.REQUEST: self._requests[t, n],
+                DnnObsKey.SERVERS: servers,
+                DnnObsKey.LINKS: self._links,
+                DnnObsKey.ACTION_MASK: self._masks[n],
+            }
+            for n, agent in enumerate(self.possible_agents)
+        }
+
+    def _apply(self, actions: Sequence[Any]) -> tuple[dict[str, float], dict[str, dict]]:
+        outcome = admit_slot(
+            self.network, self.config.params, self.slot_requests(self.t), self.joint_action(actions)
+        )
+        self.kpis.record(outcome)
+        self.last_outcome = outcome
+        reward = outcome.reward
+        return dict.fromkeys(self.possible_agents, reward), step_infos(self.possible_agents, outcome)
+
+    def _episode_kpis(self) -> dict[str, float]:
+        return self.kpis.summary()
+
+    # --- helpers ----------------------------------------------------------------------------
+    def slot_requests(self, t: int) -> SlotRequests:
+        """Slot ``t``'s requests (agent order) and background."""
+        draws = self.draws
+        if draws is None:
+            raise RuntimeError("no episode: call reset() first")
+        return SlotRequests(
+            service=self.services,
+            local=draws.local[t],
+            data_mb=draws.data_mb[t],
+            deadline_s=draws.deadline_s[t],
+            background_tflop=draws.background_tflop[t],
+            background_memory_mb=draws.background_memory_mb[t],
+        )
+
+    def joint_action(self, actions: Sequence[Any]) -> np.ndarray:
+        """Stack and range-check one action per agent (agent order). Shapes: -> (R, 3) int64.
+
+        Raises:
+            ValueError: an action is not 3 integers.
+            MaskedActionError: a sub-action is outside the agent's space (e.g. MOT model 3).
+        """
+        rows = []
+        for agent, action in zip(self.possible_agents, actions, strict=True):
+            row = np.asarray(action)
+            if row.shape != (3,) or not np.array_equal(row, np.round(row)):
+                raise ValueError(
+                    f"{agent}: expected 3 integers (configuration, model, server), got {action!r}"
+                )
+            rows.append(row)
+        joint = np.stack(rows).astype(np.int64)
+        bad = (joint < 0) | (joint >= self._action_high)
+        if bad.any():
+            n, part = np.argwhere(bad)[0]
+            name = ("configuration", "model", "server")[part]
+            agent, high = self.possible_agents[n], self._action_high[n, part]
+            raise MaskedActionError(f"{agent}: {name} {joint[n, part]} outside [0, {high})")
+        return joint

@@ -1,0 +1,111 @@
+"""Configuration of the dnn-inference scenario (spec: papers/hisper.md, sections b, c, e and i).
+
+:class:`DnnInferenceConfig` is what RLlib's ``env_config`` carries; :class:`DnnInferenceParams` holds
+the system model's prices and penalty. Every default is the spec's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+DEFAULT_TOPOLOGY = "geo-radius:nodes=16,radius_km=0.5,side_km=1.5,seed=0"
+LOCAL_SERVER_RULES = ("uniform", "nearest")
+
+
+@dataclass(frozen=True)
+class DnnInferenceParams:
+    """Prices and the rejection penalty (spec b, "Units" and "Costs")."""
+
+    routing_price_per_mbit: float = 0.002
+    """psi_rou: $ per Mbit per link on the request's path."""
+    compute_price_per_s: float = 0.0003
+    """psi_comp: $ per busy second of a server."""
+    memory_price_per_mb: float = 0.016 / 1024
+    """psi_mem: $ per MB (the settings' $0.016 per GB); 0.016 is the cost-heavy reading (spec i-3)."""
+    rejection_accuracy: float = -100.0
+    """Accuracy term of a rejected request."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "rejection_accuracy" and not value >= 0:
+                raise ValueError(f"{f.name} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DnnInferenceConfig:
+    """Everything that defines a dnn-inference env instance (the RLlib ``env_config``)."""
+
+    topology: str = DEFAULT_TOPOLOGY
+    """Topology URI. Substrates that carry an uplink rate (``geo-radius:``) give the servers'
+    compute, memory, uplink and link bandwidth as they are; for any other URI these are drawn by the
+    spec's rule from ``attribute_seed`` (see :func:`system_model.ServerNetwork.from_substrate`)."""
+    agents_per_service: int = 4
+    """N: OD agents and MOT agents each (4 -> 8 agents, 5 -> 10)."""
+    horizon: int = 100
+    """T: slots per episode; the episode ends in truncation."""
+    max_nodes: int | None = None
+    """Server padding P of observations; None pads to the next multiple of 16 (16 for the default)."""
+    attribute_seed: int = 0
+    """Seed of the drawn server attributes (ignored when the substrate carries them)."""
+    local_server: str = "uniform"
+    """``uniform``: v_u uniform over servers; ``nearest``: a uniform user point's nearest server."""
+    static_server_features: bool = False
+    """Add A_k / 1.33, B_k / 4096 and rho_k / 72 to the ``servers`` observation."""
+    params: DnnInferenceParams = field(default_factory=DnnInferenceParams)
+
+    def __post_init__(self) -> None:
+        for name in ("agents_per_service", "horizon"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.max_nodes is not None and (isinstance(self.max_nodes, bool) or self.max_nodes < 1):
+            raise ValueError(f"max_nodes must be a positive integer or None, got {self.max_nodes!r}")
+        if self.local_server not in LOCAL_SERVER_RULES:
+            raise ValueError(f"local_server must be one of {LOCAL_SERVER_RULES}, got {self.local_server!r}")
+        if not isinstance(self.topology, str) or ":" not in self.topology:
+            raise ValueError(f"topology must be a topology URI 'scheme:...', got {self.topology!r}")
+
+    @property
+    def num_agents(self) -> int:
+        """2N: one agent per request, OD agents first."""
+        return 2 * self.agents_per_service
+
+    @classmethod
+    def from_env_config(cls, env_config: Mapping[str, Any] | None) -> DnnInferenceConfig:
+        """Build from RLlib's env_config dict, rejecting unknown keys (also inside ``params``) by name."""
+        env_config = dict(env_config or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(env_config) - known)
+        if unknown:
+            raise ValueError(f"dnn-inference env_config: unknown keys {unknown}; known: {sorted(known)}")
+        params = env_config.pop("params", None)
+        if isinstance(params, Mapping):
+            known_params = {f.name for f in fields(DnnInferenceParams)}
+            unknown = sorted(set(params) - known_params)
+            if unknown:
+                raise ValueError(
+                    f"dnn-inference env_config['params']: unknown keys {unknown}; "
+                    f"known: {sorted(known_params)}"
+                )
+            env_config["params"] = DnnInferenceParams(**params)
+        elif params is not None:
+            env_config["params"] = params
+        return cls(**env_config)
+
+    def to_env_config(self) -> dict[str, Any]:
+        """A plain-dict form (JSON- and Ray-serialisable) that :meth:`from_env_config` reads back."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "params"}
+        out["params"] = {f.name: getattr(self.params, f.name) for f in fields(self.params)}
+        return out
+
+
+def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:
+    """Observation padding: ``max_nodes`` if given (must fit), else the next multiple of ``multiple``."""
+    if max_nodes is None:
+        return int(-(-num_nodes // multiple) * multiple)
+    if num_nodes > max_nodes:
+        raise ValueError(f"topology has {num_nodes} servers but max_nodes is {max_nodes}")
+    return max_nodes

@@ -1,0 +1,1 @@
+"""``edgeplace reproduce PAPER``: each reference paper's protocol, at a quick or the paper budget."""
