@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from edgeplace.config_mapping import from_mapping
+
 
 class ModuleSharing(StrEnum):
     """How agents map to RLModules."""
@@ -96,11 +98,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Self:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"train config: unknown keys {unknown}")
-        return cls(**values)
+        return from_mapping(cls, values, "train config")
 
     def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from edgeplace.config_mapping import from_mapping
+
 
 @dataclass(frozen=True)
 class VAMAPPOSettings:
@@ -68,12 +70,7 @@ class VAMAPPOSettings:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> Self:
         """Build from a plain dict, naming unknown keys."""
-        values = dict(values or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"vamappo settings: unknown keys {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return from_mapping(cls, values, "vamappo settings")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from edgeplace.config_mapping import from_mapping
 
 #: capacity_scale calibrated (spec b, "Calibration") so NodeRank+BFS accepts >= 95 % at lambda 0.2 and
 #: about half at lambda 0.6 on waxman:nodes=20,seed=42 (10,000 steps, 100 warm-up, 5 traffic seeds):
@@ -81,16 +84,11 @@ class AgentVNEConfig:
         """Build from RLlib's env_config dict (or pass a config through), rejecting unknown keys by name."""
         if isinstance(env_config, AgentVNEConfig):
             return env_config
-        env_config = dict(env_config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(env_config) - known)
-        if unknown:
-            raise ValueError(f"agent-vne env_config: unknown keys {unknown}; known: {sorted(known)}")
-        return cls(**env_config)
+        return from_mapping(cls, env_config, "agent-vne env_config")
 
     def to_env_config(self) -> dict[str, Any]:
         """A plain-dict form (JSON- and Ray-serialisable) that :meth:`from_env_config` reads back."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return dataclasses.asdict(self)
 
 
 def _positive(value: float, name: str) -> None:

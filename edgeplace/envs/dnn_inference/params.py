@@ -6,9 +6,12 @@ the system model's prices and penalty. Every default is the spec's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from edgeplace.config_mapping import from_mapping
 
 DEFAULT_TOPOLOGY = "geo-radius:nodes=16,radius_km=0.5,side_km=1.5,seed=0"
 LOCAL_SERVER_RULES = ("uniform", "nearest")
@@ -76,30 +79,13 @@ class DnnInferenceConfig:
     @classmethod
     def from_env_config(cls, env_config: Mapping[str, Any] | None) -> DnnInferenceConfig:
         """Build from RLlib's env_config dict, rejecting unknown keys (also inside ``params``) by name."""
-        env_config = dict(env_config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(env_config) - known)
-        if unknown:
-            raise ValueError(f"dnn-inference env_config: unknown keys {unknown}; known: {sorted(known)}")
-        params = env_config.pop("params", None)
-        if isinstance(params, Mapping):
-            known_params = {f.name for f in fields(DnnInferenceParams)}
-            unknown = sorted(set(params) - known_params)
-            if unknown:
-                raise ValueError(
-                    f"dnn-inference env_config['params']: unknown keys {unknown}; "
-                    f"known: {sorted(known_params)}"
-                )
-            env_config["params"] = DnnInferenceParams(**params)
-        elif params is not None:
-            env_config["params"] = params
-        return cls(**env_config)
+        return from_mapping(
+            cls, env_config, "dnn-inference env_config", nested={"params": DnnInferenceParams}
+        )
 
     def to_env_config(self) -> dict[str, Any]:
         """A plain-dict form (JSON- and Ray-serialisable) that :meth:`from_env_config` reads back."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "params"}
-        out["params"] = {f.name: getattr(self.params, f.name) for f in fields(self.params)}
-        return out
+        return dataclasses.asdict(self)
 
 
 def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:

@@ -5,11 +5,14 @@ Every default is the spec's; :class:`GenAIChainConfig` is what RLlib's ``env_con
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from edgeplace.config_mapping import from_mapping
 
 
 @dataclass(frozen=True)
@@ -100,24 +103,12 @@ class GenAIChainConfig:
 
     @classmethod
     def from_env_config(cls, env_config: Mapping[str, Any] | None) -> GenAIChainConfig:
-        """Build from RLlib's env_config dict, rejecting unknown keys by name."""
-        env_config = dict(env_config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(env_config) - known)
-        if unknown:
-            raise ValueError(f"genai-chain env_config: unknown keys {unknown}; known: {sorted(known)}")
-        params = env_config.pop("params", None)
-        if isinstance(params, Mapping):
-            env_config["params"] = GenAIChainParams(**params)
-        elif params is not None:
-            env_config["params"] = params
-        return cls(**env_config)
+        """Build from RLlib's env_config dict, rejecting unknown keys (also inside ``params``) by name."""
+        return from_mapping(cls, env_config, "genai-chain env_config", nested={"params": GenAIChainParams})
 
     def to_env_config(self) -> dict[str, Any]:
         """A plain-dict form (JSON- and Ray-serialisable) that :meth:`from_env_config` reads back."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "params"}
-        out["params"] = {f.name: getattr(self.params, f.name) for f in fields(self.params)}
-        return out
+        return dataclasses.asdict(self)
 
 
 def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:
