@@ -116,3 +116,8 @@ def test_settings_reject_unknown_keys_and_bad_values():
         VAMAPPOSettings(top_k_ratio=0.0)
     with pytest.raises(ValueError, match="mc_passes"):
         VAMAPPOSettings(mc_passes=1)
+
+
+def test_top_k_sparsifies_each_agent_row_separately():
+    grads = torch.tensor([[3.0, -1.0, 0.5, 2.0], [0.1, 0.2, -0.3, 0.0]])
+    np.testing.assert_allclose(top_k_sparsify(grads, 0.5).numpy(), [[3.0, 0, 0, 2.0], [0, 0.2, -0.3, 0]])

@@ -106,14 +106,16 @@ def adaptive_clip(steps: Sequence[float], eps_min: float, eps_max: float, sensit
     return eps_min + (eps_max - eps_min) * math.exp(-sensitivity * squared_cv)
 
 
-def top_k_sparsify(gradient: Tensor, ratio: float) -> Tensor:
-    """Eq.18: keep the ``ceil(ratio * size)`` largest-magnitude entries of a flat gradient, zero the rest
-    (no error feedback). ``ratio >= 1`` returns the gradient unchanged. Shapes: (P,) -> (P,)."""
+def top_k_sparsify(gradients: Tensor, ratio: float) -> Tensor:
+    """Eq.18: in each row, keep the ``ceil(ratio * P)`` largest-magnitude entries and zero the rest (no
+    error feedback); one call sparsifies every agent's gradient. ``ratio >= 1`` returns the input.
+
+    Shapes: (P,) or (A, P) -> the same."""
     if ratio >= 1.0:
-        return gradient
-    k = max(1, math.ceil(ratio * gradient.numel()))
-    kept = gradient.abs().topk(k, sorted=False).indices
-    return torch.zeros_like(gradient).index_copy_(0, kept, gradient.index_select(0, kept))
+        return gradients
+    k = max(1, math.ceil(ratio * gradients.shape[-1]))
+    kept = gradients.abs().topk(k, dim=-1, sorted=False).indices
+    return torch.zeros_like(gradients).scatter_(-1, kept, gradients.gather(-1, kept))
 
 
 def neighbour_cosines(gradients: Tensor) -> Tensor:

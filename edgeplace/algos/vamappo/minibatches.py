@@ -25,6 +25,17 @@ def take_rows(batch: Mapping[str, Any], rows: torch.Tensor) -> dict[str, Any]:
     return out
 
 
+def slice_rows(batch: Mapping[str, Any], start: int, length: int) -> dict[str, Any]:
+    """Rows ``start .. start + length - 1`` of every tensor (or nested dict) of ``batch``, as views."""
+    out: dict[str, Any] = {}
+    for key, value in batch.items():
+        if isinstance(value, torch.Tensor):
+            out[key] = value.narrow(0, start, length)
+        elif isinstance(value, Mapping):
+            out[key] = slice_rows(value, start, length)
+    return out
+
+
 def agent_minibatch_indices(
     agent_rows: list[np.ndarray],
     weights: list[np.ndarray],
