@@ -12,7 +12,7 @@ schemathesis (all checks, N examples per operation) against the ``edgeplace serv
 Targets on 2 cores: ``/place`` at concurrency 32 >= 70% of ``/healthz`` requests/s; ``/place`` p50
 at concurrency 1 within 5 ms of ``/healthz``; ``/place-batch`` >= 3,000 decisions/s.
 
-    python bench/serve_load.py [--checkpoint RUN] [--duration 8] [--fuzz 400]
+    python bench/serve_load.py [--checkpoint RUN] [--duration 8] [--fuzz 400] [--mode MODE ...]
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ def sample_bodies(num_nodes: int, seed: int = 0) -> tuple[dict, dict]:
 def bare_times_ms(
     checkpoint: Path, place_body: dict, batch_body: dict, repeats: int = 200
 ) -> dict[str, float]:
-    """In-process medians: one stage forward (B=1, B=64) and the whole placer (1 and 64 requests)."""
+    """In-process medians: one stage forward (B=1, B=64) and the whole placer (1, 32 and 64 requests:
+    a lone /place, a full /place batch at concurrency 32, a /place-batch call)."""
     torch.set_num_threads(1)
     policy = ModulePolicy.from_checkpoint(checkpoint)
     placer = ChainPlacer.from_env_config(policy, read_metadata(checkpoint)["env_config"], None, top_k=5)
@@ -159,6 +160,7 @@ def bare_times_ms(
             lambda: policy.logits([agent] * BATCH_REQUESTS, [observation] * BATCH_REQUESTS)
         ),
         "placer 1 request (5 stages)": median_ms(lambda: placer.place(jobs([one.request]))),
+        "placer 32 requests": median_ms(lambda: placer.place(jobs(batch.requests[:32]))),
         f"placer {BATCH_REQUESTS} requests": median_ms(lambda: placer.place(jobs(batch.requests))),
     }
 
@@ -260,6 +262,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
     parser.add_argument("--port", type=int, default=8321)
     parser.add_argument("--fuzz", type=int, default=0, help="schemathesis examples per operation (0: skip)")
+    parser.add_argument(
+        "--mode", choices=list(MODES), action="append", help="Serve mode(s) to run (default: all)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="serve_load_"))
     checkpoint = resolve_checkpoint(args.checkpoint or train_checkpoint(workdir / "run"))
@@ -273,7 +278,8 @@ def main() -> None:
     for label, ms in bare_times_ms(checkpoint, place_body, batch_body).items():
         print(f"bare in-process {label:<28} {ms:8.3f} ms")
     url = f"http://127.0.0.1:{args.port}"
-    for mode, mode_env in MODES.items():
+    for mode in args.mode or list(MODES):
+        mode_env = MODES[mode]
         server = start_server(checkpoint, args.port, mode_env)
         try:
             wait_healthy(url, server, SERVER_START_TIMEOUT_S)

@@ -47,14 +47,18 @@ def _seeds(text: str) -> list[int]:
 
 @app.command()
 def scenarios() -> None:
-    """List the scenarios, their KPIs and baselines."""
+    """List the scenarios, their KPIs, algorithms and baselines."""
     from edgeplace.algos.baselines import baseline_names
+    from edgeplace.algos.registry import algorithms_for
     from edgeplace.envs.registry import scenarios as all_scenarios
 
-    table = Table("scenario", "description", "KPIs", "baselines")
+    table = Table("scenario", "description", "KPIs", "algorithms", "baselines")
     for scenario in all_scenarios():
-        names = ", ".join(baseline_names(scenario.scenario_id))
-        table.add_row(scenario.scenario_id, scenario.description, ", ".join(scenario.kpis), names)
+        sid = scenario.scenario_id
+        table.add_row(
+            sid, scenario.description, ", ".join(scenario.kpis), ", ".join(algorithms_for(sid)),
+            ", ".join(baseline_names(sid)),
+        )  # fmt: skip
     console.print(table)
 
 
@@ -70,11 +74,13 @@ def train(
     seed: int = 0,
     sharing: Annotated[str, typer.Option(help="shared | per-agent modules")] = "shared",
     max_nodes: Annotated[int | None, typer.Option(help="Node padding (default: next multiple of 16)")] = None,
-    envs_per_runner: int = 64,
+    envs_per_runner: Annotated[
+        int | None, typer.Option(help="Vectorised envs per runner [default: 64]")
+    ] = None,
     env_runners: int = 0,
-    batch: Annotated[int, typer.Option(help="Decisions per iteration")] = 5120,
-    minibatch: int = 320,
-    epochs: int = 10,
+    batch: Annotated[int | None, typer.Option(help="Decisions per iteration [default: 5120]")] = None,
+    minibatch: Annotated[int | None, typer.Option(help="[default: 320]")] = None,
+    epochs: Annotated[int | None, typer.Option(help="[default: 10]")] = None,
     gpus_per_learner: float = 0.0,
     algo_option: Annotated[
         list[str] | None, typer.Option(help="Algorithm setting KEY=VALUE, e.g. top_k_ratio=1.0 (repeat)")
@@ -82,20 +88,32 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from OUT's latest checkpoint")] = False,
     address: AddressOpt = None,
 ) -> None:
-    """Train a policy with RLlib (new API stack); checkpoints, metrics CSV and curve go to OUT."""
+    """Train a policy with RLlib (new API stack); checkpoints, metrics CSV and curve go to OUT.
+
+    Unset batch options take the algorithm's own defaults (PPO's 5120/320/10, AgentVNE's spec values).
+    ``--algo agentvne`` runs NodeRank pre-training (OUT/pretrain) and then PPO fine-tuning (OUT/finetune).
+    """
+    from edgeplace.algos.registry import algorithm_train_defaults
     from edgeplace.algos.train_config import TrainConfig
     from edgeplace.algos.training import train as run_training
     from edgeplace.envs.registry import get_scenario
     from edgeplace.progress import training_progress
     from edgeplace.runtime import ensure_ray
 
+    if algo == "agentvne":
+        from edgeplace.algos.agentvne.stages import train_agentvne as run_training
+
     env_config = get_scenario(scenario).env_config(topology=topology, split="train", max_nodes=max_nodes)
-    config = TrainConfig(
-        scenario=scenario, algo=algo, seed=seed, timesteps=timesteps, module_sharing=sharing,
-        env_config=env_config, algo_options=_algo_options(algo_option or []),
-        num_envs_per_env_runner=envs_per_runner, num_env_runners=env_runners, train_batch_size=batch,
-        minibatch_size=minibatch, num_epochs=epochs, num_gpus_per_learner=gpus_per_learner,
-    )  # fmt: skip
+    given = {
+        "num_envs_per_env_runner": envs_per_runner, "train_batch_size": batch, "minibatch_size": minibatch,
+        "num_epochs": epochs,
+    }  # fmt: skip
+    config = TrainConfig(**{
+        **algorithm_train_defaults(algo), **{key: value for key, value in given.items() if value is not None},
+        "scenario": scenario, "algo": algo, "seed": seed, "timesteps": timesteps, "module_sharing": sharing,
+        "env_config": env_config, "algo_options": _algo_options(algo_option or []),
+        "num_env_runners": env_runners, "num_gpus_per_learner": gpus_per_learner,
+    })  # fmt: skip
     ensure_ray(address)
     with training_progress(timesteps) as on_iteration:
         result = run_training(config, out, resume=resume, on_iteration=on_iteration)

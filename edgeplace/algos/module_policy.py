@@ -9,13 +9,20 @@ import numpy as np
 import torch
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
+from ray.rllib.core.rl_module.rl_module import RLModule
 
 from edgeplace.algos.checkpoints import MODULE_SUBDIR, read_metadata, resolve_checkpoint
 from edgeplace.policy import Observation
 
 
 class ModulePolicy:
-    """Acts with a MultiRLModule: groups the batch by module, one ``forward_inference`` per module.
+    """Acts with a MultiRLModule: groups the batch by module, one inference forward per module.
+
+    Inference is lean: the modules are put in eval mode once, here, and each forward runs their
+    ``_forward_inference`` under ``torch.inference_mode()`` on tensors that share the observations'
+    memory. RLlib's public ``forward_inference`` would walk the whole module tree twice per call to
+    toggle eval/train mode (about half of a batch-of-one forward), and PPO-style modules compute no
+    value head on this path.
 
     Args:
         name: the policy's name in reports.
@@ -40,7 +47,13 @@ class ModulePolicy:
             name or metadata.get("name", checkpoint.parent.parent.name), modules, metadata["agent_modules"]
         )
 
-    @torch.no_grad()
+    def batch_logits(self, agent_id: str, batch: Observation) -> np.ndarray:
+        """Masked action logits of B observations of one agent, already stacked per key.
+
+        Shapes: ``batch[key]`` (B, ...) as the agent's observation space -> (B, num_actions) float32.
+        """
+        return _inference_logits(self.modules[self.agent_modules[agent_id]], batch)
+
     def logits(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         """Masked action logits. Shapes: B observations -> (B, num_actions)."""
         out: np.ndarray | None = None
@@ -48,12 +61,8 @@ class ModulePolicy:
         for row, agent in enumerate(agent_ids):
             module_rows.setdefault(self.agent_modules[agent], []).append(row)
         for module_id, rows in module_rows.items():
-            batch = {
-                key: torch.from_numpy(np.stack([observations[row][key] for row in rows]))
-                for key in observations[rows[0]]
-            }
-            result = self.modules[module_id].forward_inference({Columns.OBS: batch})
-            logits = result[Columns.ACTION_DIST_INPUTS].numpy()
+            batch = {key: np.stack([observations[row][key] for row in rows]) for key in observations[rows[0]]}
+            logits = _inference_logits(self.modules[module_id], batch)
             if out is None:
                 out = np.empty((len(agent_ids), logits.shape[1]), dtype=logits.dtype)
             out[rows] = logits
@@ -63,3 +72,16 @@ class ModulePolicy:
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         """Greedy actions (argmax of the masked logits). Shapes: -> (B,) int64."""
         return self.logits(agent_ids, observations).argmax(axis=1).astype(np.int64)
+
+
+def _inference_logits(module: RLModule, batch: Observation) -> np.ndarray:
+    """``module``'s action-distribution inputs for a stacked observation batch, without exploration.
+
+    Shapes: ``batch[key]`` (B, ...) -> (B, num_actions).
+    """
+    if module.training:  # kept in eval mode by ModulePolicy; a caller may have switched it back
+        module.eval()
+    tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in batch.items()}
+    with torch.inference_mode():
+        result = module._forward_inference({Columns.OBS: tensors})
+    return result[Columns.ACTION_DIST_INPUTS].numpy()

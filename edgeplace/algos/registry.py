@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.tune.registry import register_env
 
+from edgeplace.algos.agentvne.build import build_agentvne_config
+from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS
+from edgeplace.algos.hisper.build import build_happo_config, build_hisper_config
+from edgeplace.algos.hisper.settings import PRESETS as HISPER_PRESETS
 from edgeplace.algos.mappo import build_ppo_config
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.vamappo.build import build_vamappo_config
-from edgeplace.algos.vamappo.settings import PRESETS
+from edgeplace.algos.vamappo.settings import PRESETS as VAMAPPO_PRESETS
 from edgeplace.envs.registry import scenarios
 
 
@@ -23,23 +29,48 @@ def build_metappo_config(config: TrainConfig) -> AlgorithmConfig:
 #: The env settings METAPPO trains and is evaluated with.
 METAPPO_ENV = {"load_aware_migration": True}
 
-_ALGORITHMS: dict[str, Callable[[TrainConfig], AlgorithmConfig]] = {
-    "mappo": build_ppo_config,
-    "metappo": build_metappo_config,
-    **{name: partial(build_vamappo_config, preset=name) for name in PRESETS},
+
+@dataclass(frozen=True)
+class Algorithm:
+    """An algorithm id's RLlib config builder, the scenarios it trains, and whether it takes
+    ``algo_options`` (those that do validate them when the config is built)."""
+
+    build: Callable[[TrainConfig], AlgorithmConfig]
+    scenarios: tuple[str, ...]
+    takes_options: bool = True
+    train_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """TrainConfig values the algorithm's spec prescribes (the command line's options override them)."""
+
+
+_GENAI, _VNE, _DNN = ("genai-chain",), ("agent-vne",), ("dnn-inference",)
+_ALGORITHMS: dict[str, Algorithm] = {
+    "mappo": Algorithm(build_ppo_config, _GENAI, takes_options=False),
+    "metappo": Algorithm(build_metappo_config, _GENAI, takes_options=False),
+    **{name: Algorithm(partial(build_vamappo_config, preset=name), _GENAI) for name in VAMAPPO_PRESETS},
+    "agentvne": Algorithm(
+        build_agentvne_config,
+        _VNE,
+        train_defaults={k: v for k, v in AGENTVNE_TRAIN_DEFAULTS.items() if k not in ("scenario", "algo")},
+    ),
+    **{name: Algorithm(partial(build_hisper_config, preset=name), _DNN) for name in HISPER_PRESETS},
+    "happo": Algorithm(build_happo_config, _DNN),
 }
-
-
-#: Scenarios each algorithm is built for (the placement module reads item-placement observations).
-_SCENARIOS_OF = dict.fromkeys(_ALGORITHMS, ("genai-chain",))
-
-
-#: Algorithms with no algorithm-specific settings (VAMAPPO's presets validate their own).
-_WITHOUT_OPTIONS = ("mappo", "metappo")
 
 
 def algorithm_names() -> list[str]:
     return sorted(_ALGORITHMS)
+
+
+def algorithms_for(scenario_id: str) -> list[str]:
+    """Ids of the algorithms that train ``scenario_id``."""
+    return [name for name in algorithm_names() if scenario_id in _ALGORITHMS[name].scenarios]
+
+
+def algorithm_train_defaults(algo: str) -> dict[str, Any]:
+    """The TrainConfig values ``algo`` prescribes (empty for PPO-family defaults)."""
+    if algo not in _ALGORITHMS:
+        raise KeyError(f"unknown algorithm {algo!r}; known: {algorithm_names()}")
+    return dict(_ALGORITHMS[algo].train_defaults)
 
 
 def register_rllib_envs() -> None:
@@ -52,13 +83,14 @@ def build_algorithm_config(config: TrainConfig) -> AlgorithmConfig:
     """The RLlib config of a run; the error names the known algorithms."""
     if config.algo not in _ALGORITHMS:
         raise KeyError(f"unknown algorithm {config.algo!r}; known: {algorithm_names()}")
-    if config.algo_options and config.algo in _WITHOUT_OPTIONS:
+    algorithm = _ALGORITHMS[config.algo]
+    if config.algo_options and not algorithm.takes_options:
         raise ValueError(f"{config.algo} takes no algo_options, got {dict(config.algo_options)}")
-    if config.scenario not in _SCENARIOS_OF[config.algo]:
-        fitting = [name for name, supported in _SCENARIOS_OF.items() if config.scenario in supported]
+    if config.scenario not in algorithm.scenarios:
+        fitting = algorithms_for(config.scenario)
         raise ValueError(
             f"algorithm {config.algo!r} does not train scenario {config.scenario!r}; "
             f"algorithms for it: {fitting or 'none yet'}"
         )
     register_rllib_envs()
-    return _ALGORITHMS[config.algo](config)
+    return algorithm.build(config)

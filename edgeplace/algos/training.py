@@ -37,7 +37,13 @@ LEARNER_STATS = (
     "vamappo/weight",
     "vamappo/clip_eps",
     "vamappo/consistency",
+    "critic_loss",
+    "q_mean",
+    "actor_loss",
+    "ratio_mean",
 )
+#: Result section of evaluations on fixed seeds (HISPER/HAPPO); copied with an ``eval_`` prefix.
+EVALUATION_RESULTS = "evaluation"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,14 @@ def iteration_row(
     row: dict[str, float] = {"iteration": iteration, "timesteps": timesteps, "wall_s": wall_s}
     row["episode_return_mean"] = runners.get("episode_return_mean", float("nan"))
     row.update({key: value for key, value in runners.items() if key.startswith(KPI_METRIC_PREFIX)})
+    evaluation = result.get(EVALUATION_RESULTS, {}).get(ENV_RUNNER_RESULTS, {})
+    row.update(
+        {
+            f"eval_{key}": value
+            for key, value in evaluation.items()
+            if key == "episode_return_mean" or key.startswith(KPI_METRIC_PREFIX)
+        }
+    )
     for module_id, stats in result.get(LEARNER_RESULTS, {}).items():
         if module_id.startswith("__"):
             continue

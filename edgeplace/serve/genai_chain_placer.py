@@ -1,48 +1,41 @@
 """Serving the genai-chain scenario: network state + request -> the env's observations -> batched
 greedy actions, stage by stage.
 
-Observations come from the scenario's own :class:`ChainObserver` (built exactly as the env builds
-it), and each placed stage is applied with the scenario's :meth:`ChainSystemModel.place`, with the
-observed telemetry standing in for the unseen slowdown delta: that estimate advances the elapsed
-time, the predecessor and the load that the next stage's observation sees, as the env does.
+Observations come from the scenario's own :class:`ChainObserver` (``observe_batch``: the env's
+observations, bit for bit, built for the whole batch at once), and each placed stage is applied with
+the scenario's :meth:`ChainSystemModel.place`, with the observed telemetry standing in for the unseen
+slowdown delta: that estimate advances the elapsed time, the predecessor and the load that the next
+stage's observation sees, as the env does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import numpy as np
-import torch
 
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.envs.genai_chain import GenAIChainConfig, GenAIChainEnv
 from edgeplace.envs.genai_chain.observation import ChainProgress
 from edgeplace.envs.genai_chain.system_model import RequestProfile, StageOutcome
 from edgeplace.obs_keys import ObsKey
+from edgeplace.serve.chain_placements import PlacedChains
 from edgeplace.serve.errors import ServeInputError
-from edgeplace.serve.schemas import (
-    Candidate,
-    ChainNetworkState,
-    ChainPlacement,
-    ChainPlaceRequest,
-    ChainRequest,
-    StagePlacement,
-)
+from edgeplace.serve.schemas import ChainNetworkState, ChainPlaceRequest, ChainRequest
 from edgeplace.workloads.genai_chain import NUM_MODEL_TYPES, NUM_STAGES
 
 SCENARIO_ID = "genai-chain"
-DECIMALS = 6
-"""Decimal places of the floats in responses (probabilities, seconds, utilities): small JSON."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChainJob:
-    """One validated request on its network state, advanced in place while its stages are placed.
+    """One validated request on its network state; placing it leaves it unchanged.
 
-    Shapes: load, telemetry (N,) float64; ``load`` is this job's own copy.
+    Shapes: load, telemetry (N,) float64 (may be shared by the jobs of one network state).
     """
 
     load: np.ndarray
@@ -60,11 +53,12 @@ def top_k_actions(
     """
     masked = np.where(allowed, logits.astype(np.float64), -np.inf)
     k = min(k, logits.shape[1])
+    rows = np.arange(len(logits))[:, None]  # (B, 1): fancy indexing, cheaper than take_along_axis
     top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1), axis=1)
+    top = top[rows, np.argsort(-masked[rows, top], axis=1)]
     weights = np.exp(masked - masked.max(axis=1, keepdims=True))
-    probabilities = np.take_along_axis(weights, top, axis=1) / weights.sum(axis=1, keepdims=True)
-    return top, probabilities, np.take_along_axis(allowed, top, axis=1)
+    probabilities = weights[rows, top] / weights.sum(axis=1, keepdims=True)
+    return top, probabilities, allowed[rows, top]
 
 
 class ChainPlacer:
@@ -162,60 +156,55 @@ class ChainPlacer:
             self.config.params,
         )
         progress = ChainProgress(profile, request_index, self.config.requests_per_episode)
-        return ChainJob(load=load.copy(), telemetry=telemetry, progress=progress)
+        return ChainJob(load=load, telemetry=telemetry, progress=progress)
 
-    def place(self, jobs: Sequence[ChainJob]) -> list[ChainPlacement]:
-        """Place every stage of every job: one batched forward per stage agent (5 for any batch)."""
-        stages: list[list[StagePlacement]] = [[] for _ in jobs]
-        for agent_id in self.agent_ids:
-            observations = [self.observer.observe(job.progress, job.load, job.telemetry) for job in jobs]
-            with torch.inference_mode():
-                logits = self.policy.logits([agent_id] * len(jobs), observations)  # (B, M)
-            allowed = np.stack([obs[ObsKey.ACTION_MASK] for obs in observations]) > 0  # (B, M)
+    def place(self, jobs: Sequence[ChainJob]) -> PlacedChains:
+        """Place every stage of every job: one batched forward per stage agent (5 for any batch).
+
+        Each job starts from its own copy of its load; the jobs themselves are not changed.
+        """
+        size, k = len(jobs), min(self.top_k, self.num_instances)
+        loads = np.stack([job.load for job in jobs], dtype=np.float64)  # (B, N): a copy, advanced per stage
+        telemetry = np.stack([job.telemetry for job in jobs])  # (B, N)
+        progresses = [dataclasses.replace(job.progress) for job in jobs]
+        shape = (size, NUM_STAGES)
+        instance, node = np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)
+        latency_s, utility = np.empty(shape), np.empty(shape)
+        candidates, probability = np.empty((*shape, k), dtype=np.int64), np.empty((*shape, k))
+        listed = np.empty((*shape, k), dtype=bool)
+        for stage, agent_id in enumerate(self.agent_ids):
+            observations = self.observer.observe_batch(progresses, loads, telemetry)
+            logits = self.policy.batch_logits(agent_id, observations)  # (B, M)
+            allowed = observations[ObsKey.ACTION_MASK] > 0  # (B, M)
             actions = logits.argmax(axis=1)  # greedy, as ModulePolicy.act_batch
-            top, probabilities, valid = top_k_actions(logits, allowed, self.top_k)  # (B, k) each
-            probabilities = probabilities.round(DECIMALS)
-            for row, job in enumerate(jobs):
-                instance = int(actions[row])
-                outcome = self._advance(job, instance)
-                candidates = self._candidates(top[row, valid[row]], probabilities[row, valid[row]])
-                stages[row].append(
-                    StagePlacement(
-                        instance=instance,
-                        node=outcome.node,
-                        latency_s=round(outcome.latency_s, DECIMALS),
-                        utility=round(outcome.utility, DECIMALS),
-                        candidates=candidates,
-                    )
-                )
-        return [self._placement(job, placed) for job, placed in zip(jobs, stages, strict=True)]
+            top, probabilities, valid = top_k_actions(logits, allowed, k)  # (B, k) each
+            candidates[:, stage], probability[:, stage], listed[:, stage] = top, probabilities, valid
+            for row, progress in enumerate(progresses):
+                outcome = self._advance(progress, int(actions[row]), telemetry[row], loads[row])
+                instance[row, stage], node[row, stage] = actions[row], outcome.node
+                latency_s[row, stage], utility[row, stage] = outcome.latency_s, outcome.utility
+        return PlacedChains(
+            policy=self.policy.name,
+            instance=instance,
+            node=node,
+            latency_s=latency_s,
+            utility=utility,
+            candidates=candidates,
+            candidate_node=self.observer.item_node[candidates],
+            probability=probability,
+            listed=listed,
+            deadline_s=np.array([progress.request.deadline_s.sum() for progress in progresses]),
+        )
 
-    def _advance(self, job: ChainJob, instance: int) -> StageOutcome:
-        """Apply the stage as the env does, with telemetry as the delta; mutates ``job``."""
-        progress = job.progress
+    def _advance(
+        self, progress: ChainProgress, instance: int, telemetry: np.ndarray, load: np.ndarray
+    ) -> StageOutcome:
+        """Apply the stage as the env does, with telemetry as the delta: moves ``progress`` on and
+        adds the stage's demand to ``load`` (both in place)."""
         outcome = self.observer.model.place(
-            progress.request, progress.stage, progress.anchor_node, instance, job.telemetry, job.load
+            progress.request, progress.stage, progress.anchor_node, instance, telemetry, load
         )
         progress.elapsed_s += outcome.latency_s
         progress.prev_node, progress.pred_quality = outcome.node, outcome.quality
         progress.stage += 1
         return outcome
-
-    def _candidates(self, items: np.ndarray, probabilities: np.ndarray) -> list[Candidate]:
-        item_node = self.observer.item_node
-        return [
-            Candidate(instance=item, node=int(item_node[item]), probability=probability)
-            for item, probability in zip(items.tolist(), probabilities.tolist(), strict=True)
-        ]
-
-    def _placement(self, job: ChainJob, stages: list[StagePlacement]) -> ChainPlacement:
-        latency_s = job.progress.elapsed_s
-        deadline_s = float(job.progress.request.deadline_s.sum())
-        return ChainPlacement(
-            policy=self.policy.name,
-            stages=stages,
-            latency_s=round(latency_s, DECIMALS),
-            deadline_s=round(deadline_s, DECIMALS),
-            meets_sla=latency_s <= deadline_s,
-            utility=round(sum(stage.utility for stage in stages), DECIMALS),
-        )

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import NoReturn
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 
 from edgeplace.serve.errors import PLACEMENT_ERROR_RESPONSES, ServeInputError, install_error_handlers
 from edgeplace.serve.genai_chain_placer import SCENARIO_ID as CHAIN_SCENARIO
@@ -37,8 +38,16 @@ from edgeplace.serve.settings import ServeArgs
 API_TITLE = "edgeplace placement API"
 
 
-#: Places one job; the deployment batches concurrent calls (``@serve.batch``).
-PlaceOne = Callable[[ChainPlacer, ChainJob], Awaitable[ChainPlacement]]
+#: Places one job and returns its ``ChainPlacement`` JSON; the deployment batches concurrent calls
+#: (``@serve.batch``).
+PlaceOne = Callable[[ChainPlacer, ChainJob], Awaitable[bytes]]
+
+
+class JSONBytes(Response):
+    """A response whose body is JSON already serialised (the declared ``response_model`` documents
+    it; FastAPI neither validates nor re-encodes a returned Response)."""
+
+    media_type = "application/json"
 
 
 class Route(StrEnum):
@@ -73,16 +82,22 @@ def create_api(policies: ServedPolicies, place_one: PlaceOne, args: ServeArgs) -
     async def list_policies() -> list[PolicyInfo]:
         return policies.infos()
 
-    @app.post(Route.PLACE.of(CHAIN_SCENARIO), responses=PLACEMENT_ERROR_RESPONSES)
-    async def place_chain(body: ChainPlaceRequest) -> ChainPlacement:
+    @app.post(
+        Route.PLACE.of(CHAIN_SCENARIO), response_model=ChainPlacement, responses=PLACEMENT_ERROR_RESPONSES
+    )
+    async def place_chain(body: ChainPlaceRequest) -> JSONBytes:
         """Place the 5 stages of one request on the given network state."""
         placer = policies.placer(CHAIN_SCENARIO, body.policy)
         load, telemetry = placer.state_arrays(body.state)
         job = placer.job(load, telemetry, body.state.request_index, body.request, field="request")
-        return await place_one(placer, job)
+        return JSONBytes(await place_one(placer, job))
 
-    @app.post(Route.PLACE_BATCH.of(CHAIN_SCENARIO), responses=PLACEMENT_ERROR_RESPONSES)
-    async def place_chain_batch(body: ChainPlaceBatchRequest) -> ChainBatchPlacement:
+    @app.post(
+        Route.PLACE_BATCH.of(CHAIN_SCENARIO),
+        response_model=ChainBatchPlacement,
+        responses=PLACEMENT_ERROR_RESPONSES,
+    )
+    async def place_chain_batch(body: ChainPlaceBatchRequest) -> JSONBytes:
         """Place each request independently on the same network state: 5 batched forwards in all."""
         if len(body.requests) > args.max_batch_requests:
             raise ServeInputError(
@@ -96,7 +111,7 @@ def create_api(policies: ServedPolicies, place_one: PlaceOne, args: ServeArgs) -
             placer.job(load, telemetry, body.state.request_index, request, field=f"requests[{index}]")
             for index, request in enumerate(body.requests)
         ]
-        return ChainBatchPlacement(policy=placer.policy.name, placements=placer.place(jobs))
+        return JSONBytes(placer.place(jobs).batch_json())
 
     @app.post(Route.PLACE, include_in_schema=False, response_model=None)
     @app.post(Route.PLACE_BATCH, include_in_schema=False, response_model=None)

@@ -17,7 +17,8 @@ from edgeplace.envs.base import ALL_AGENTS
 from edgeplace.envs.genai_chain import AGENT_IDS, GenAIChainConfig, GenAIChainEnv
 from edgeplace.envs.genai_chain.kpis import StageInfo
 from edgeplace.policy import act
-from edgeplace.serve.genai_chain_placer import DECIMALS, ChainPlacer
+from edgeplace.serve.chain_placements import DECIMALS
+from edgeplace.serve.genai_chain_placer import ChainPlacer
 from edgeplace.serve.routes import Route
 from edgeplace.serve.schemas import ChainNetworkState, ChainPlaceRequest, ChainRequest, HealthStatus
 from edgeplace.workloads.genai_chain import load_workload
@@ -118,7 +119,7 @@ def test_served_module_is_the_trained_one_not_a_fresh_one(served, env_config, tr
         body = ChainPlaceRequest.model_validate(place_body(arrival.state, arrival.request))
         load, telemetry = fresh.state_arrays(body.state)
         job = fresh.job(load, telemetry, body.state.request_index, body.request, field="request")
-        fresh_instances.append(instances_of(fresh.place([job])[0].model_dump()))
+        fresh_instances.append(fresh.place([job]).instance[0].tolist())
     assert fresh_instances != [instances_of(placement) for _, placement in traced]
 
 

@@ -6,6 +6,7 @@ Feature layouts are the IntEnums below; node rows beyond the topology's N are ze
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -121,6 +122,7 @@ class ChainObserver:
         self.type_masks = [
             (workload.instance_type == t).astype(np.float32) for t in range(1, NUM_MODEL_TYPES + 1)
         ]
+        self._type_mask_table = np.stack(self.type_masks)  # (3, M): row t-1 is the mask of type t
         self._templates = pad_nodes(self._node_templates(workload).transpose(2, 0, 1, 3), max_nodes)
         self._templates = np.ascontiguousarray(self._templates.transpose(1, 2, 0, 3), dtype=np.float32)
         self._hops_scaled = (self.model.hops / HOP_SCALE).astype(np.float32)
@@ -222,12 +224,135 @@ class ChainObserver:
         out[type_offset + stage_type - 1] = 1.0
         if next_type:
             out[type_offset + NUM_MODEL_TYPES + next_type - 1] = 1.0
-        out[RequestFeature.OMEGA] = request.omega
-        out[RequestFeature.SIZE_SCALE] = request.size_scale
-        out[RequestFeature.INPUT_MB] = request.input_mb[stage] / SIZE_MB_SCALE
-        out[RequestFeature.DEADLINE_S] = request.deadline_s[stage]
-        out[RequestFeature.ELAPSED_S] = progress.elapsed_s
-        out[RequestFeature.BUDGET_S] = request.deadline_s[: stage + 1].sum() - progress.elapsed_s
-        out[RequestFeature.PRED_QUALITY] = progress.pred_quality
-        out[RequestFeature.PROGRESS] = progress.request_index / progress.requests_per_episode
+        out[RequestFeature.OMEGA :] = _request_scalars(progress)
         return out
+
+    def observe_batch(
+        self, progresses: Sequence[ChainProgress], loads: np.ndarray, telemetry: np.ndarray
+    ) -> Observation:
+        """:meth:`observe` of B requests at once, vectorised over the batch (Serve's placer; the env
+        observes one request at a time, where :meth:`observe` is faster, and a batch of one uses
+        it). Row b equals ``observe(progresses[b], loads[b], telemetry[b])`` bit for bit; every
+        array is fresh.
+
+        Shapes: loads, telemetry (B, N) for the real nodes; returns (B, ...) arrays, each row as in
+        ``observation_space()``.
+        """
+        if len(progresses) == 1:  # the single-request path is faster for one
+            single = self.observe(progresses[0], loads[0], telemetry[0])
+            return {key: value[None] for key, value in single.items()}
+        rows = _StageRows.of(progresses)
+        next_column = np.where(rows.next_type > 0, rows.next_type - 1, NUM_MODEL_TYPES)
+        nodes = self._templates[rows.stage_type - 1, next_column]  # (B, max_nodes, F_node), a copy
+        real = slice(0, self.num_nodes)
+        nodes[:, real, NodeFeature.LOAD_RATIO] = loads / self.capacity
+        nodes[:, real, NodeFeature.TELEMETRY] = telemetry
+        nodes[rows.index, rows.anchor, NodeFeature.IS_PREDECESSOR] = 1.0
+        nodes[:, real, NodeFeature.HOPS_FROM_PREDECESSOR] = self._hops_scaled[rows.anchor]
+        return {
+            ObsKey.REQUEST: self._request_features_batch(rows),
+            ObsKey.NODES: nodes,
+            ObsKey.NODE_MASK: np.repeat(self.node_mask[None], rows.size, axis=0),
+            ObsKey.ITEMS: self._item_features_batch(rows, loads, telemetry),
+            ObsKey.ITEM_NODE: np.repeat(self.item_node[None], rows.size, axis=0),
+            ObsKey.ACTION_MASK: self._type_mask_table[rows.stage_type - 1],
+        }
+
+    def _item_features_batch(self, rows: _StageRows, loads: np.ndarray, telemetry: np.ndarray) -> np.ndarray:
+        """:meth:`_item_features` of every row. Shapes: -> (B, M, F_item).
+
+        Compute and communication times depend on each row's own load and anchor: the system model
+        evaluates them row by row; the rest is vectorised over the batch.
+        """
+        model = self.model
+        profiled = model.profiled_time_s(rows.scalars[:, _SIZE_SCALE, None])  # (B, M)
+        est_compute, est_comm = np.empty_like(profiled), np.empty_like(profiled)
+        for b, progress in enumerate(rows.progresses):
+            est_compute[b] = model.compute_time_s(profiled[b], telemetry[b], loads[b])
+            est_comm[b] = model.comm_time_s(progress.request, progress.stage, progress.anchor_node)
+        est_latency = est_compute + est_comm
+        items = np.repeat(self._item_template[None], rows.size, axis=0)
+        items[:, :, ItemFeature.PROFILED_S] = profiled
+        items[:, :, ItemFeature.EST_COMPUTE_S] = est_compute
+        items[:, :, ItemFeature.EST_COMM_S] = est_comm
+        items[:, :, ItemFeature.EST_LATENCY_S] = est_latency
+        items[:, :, ItemFeature.EST_LATENCY_UTILITY] = sigmoid_utility(
+            rows.scalars[:, _DEADLINE_S, None], est_latency, self.params.kappa_per_s
+        )
+        return items
+
+    def _request_features_batch(self, rows: _StageRows) -> np.ndarray:
+        """:meth:`_request_features` of every row. Shapes: -> (B, REQUEST_DIM)."""
+        out = np.zeros((rows.size, REQUEST_DIM), dtype=np.float32)
+        out[rows.index, rows.stage] = 1.0
+        route_offset = NUM_STAGES
+        route_columns = route_offset + np.arange(NUM_STAGES) * NUM_MODEL_TYPES + rows.types - 1  # (B, 5)
+        out[rows.index[:, None], route_columns] = 1.0
+        type_offset = route_offset + NUM_STAGES * NUM_MODEL_TYPES
+        out[rows.index, type_offset + rows.stage_type - 1] = 1.0
+        has_next = rows.next_type > 0
+        out[rows.index[has_next], type_offset + NUM_MODEL_TYPES + rows.next_type[has_next] - 1] = 1.0
+        out[:, RequestFeature.OMEGA :] = rows.scalars
+        return out
+
+
+def _request_scalars(progress: ChainProgress) -> tuple[float, ...]:
+    """The request vector's trailing scalars (RequestFeature.OMEGA ... PROGRESS, in order) for one
+    request at its current stage, float64: both observation paths take them from here."""
+    request, stage = progress.request, progress.stage
+    return (
+        request.omega,
+        request.size_scale,
+        request.input_mb[stage] / SIZE_MB_SCALE,
+        request.deadline_s[stage],
+        progress.elapsed_s,
+        request.deadline_s[: stage + 1].sum() - progress.elapsed_s,
+        progress.pred_quality,
+        progress.request_index / progress.requests_per_episode,
+    )
+
+
+#: Columns of ``_StageRows.scalars`` (see :func:`_request_scalars`).
+_SIZE_SCALE = RequestFeature.SIZE_SCALE - RequestFeature.OMEGA
+_DEADLINE_S = RequestFeature.DEADLINE_S - RequestFeature.OMEGA
+
+
+@dataclass(frozen=True)
+class _StageRows:
+    """B progresses as arrays, for observing them together.
+
+    Shapes: index, stage, stage_type, next_type (0 after the last stage), anchor (B,) int64; types
+    (B, 5) int64; scalars (B, 8) float64 (:func:`_request_scalars` of each row).
+    """
+
+    progresses: Sequence[ChainProgress]
+    index: np.ndarray
+    stage: np.ndarray
+    types: np.ndarray
+    stage_type: np.ndarray
+    next_type: np.ndarray
+    anchor: np.ndarray
+    scalars: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.progresses)
+
+    @classmethod
+    def of(cls, progresses: Sequence[ChainProgress]) -> _StageRows:
+        if not progresses:
+            raise ValueError("progresses: need at least one request to observe")
+        stage, anchor = np.array([(p.stage, p.anchor_node) for p in progresses], dtype=np.int64).T
+        types = np.array([progress.request.types for progress in progresses], dtype=np.int64)  # (B, 5)
+        index = np.arange(len(progresses))
+        following = np.minimum(stage + 1, NUM_STAGES - 1)
+        return cls(
+            progresses=progresses,
+            index=index,
+            stage=stage,
+            types=types,
+            stage_type=types[index, stage],
+            next_type=np.where(stage + 1 < NUM_STAGES, types[index, following], 0),
+            anchor=anchor,
+            scalars=np.array([_request_scalars(progress) for progress in progresses], dtype=np.float64),
+        )

@@ -1,0 +1,43 @@
+"""``edgeplace train agent-vne --algo agentvne``: NodeRank pre-training, then PPO fine-tuning from the
+best pre-trained network. Each stage resumes: the pre-training keeps its dataset and checkpoints in
+``RUN/pretrain``, the fine-tuning is an ordinary edgeplace run in ``RUN/finetune``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from edgeplace.algos.agentvne.pretrain import PretrainConfig
+from edgeplace.algos.agentvne.settings import AgentVNESettings
+from edgeplace.algos.agentvne.similarity_task import pretrain_agentvne
+from edgeplace.algos.checkpoints import latest_checkpoint
+from edgeplace.algos.train_config import TrainConfig
+from edgeplace.algos.training import TrainingResult, train
+
+PRETRAIN_DIR, FINETUNE_DIR = "pretrain", "finetune"
+
+
+def train_agentvne(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    on_iteration: Callable[[dict[str, float]], None] | None = None,
+) -> TrainingResult:
+    """Pre-train (skipped when ``RUN/pretrain`` already holds its final checkpoint), then fine-tune;
+    ``resume`` continues the fine-tuning from its latest checkpoint."""
+    run_dir = Path(run_dir)
+    settings = AgentVNESettings.from_options(config.algo_options)
+    pretrained = pretrain_agentvne(
+        config.env_config,
+        run_dir / PRETRAIN_DIR,
+        PretrainConfig(epochs=settings.pretrain_epochs, seed=config.seed),
+        episodes=settings.pretrain_episodes,
+        arrivals=settings.pretrain_arrivals,
+        resume=True,
+        show_progress=True,
+    )
+    finetune = config.replace(algo_options={**config.algo_options, "pretrained": str(pretrained.best_path)})
+    finetune_dir = run_dir / FINETUNE_DIR
+    resume_finetune = resume and latest_checkpoint(finetune_dir) is not None
+    return train(finetune, finetune_dir, resume=resume_finetune, on_iteration=on_iteration)

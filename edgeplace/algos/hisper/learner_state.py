@@ -1,0 +1,66 @@
+"""Checkpoint state shared by the joint learners (HISPER/HASAC and HAPPO): one actor and one optimizer
+per agent, the critic-side networks of the algorithm, and the generators, all saved on the CPU."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from ray.rllib.utils.checkpoints import Checkpointable
+from torch import Tensor
+
+
+def to_cpu(obj: Any) -> Any:
+    """``obj`` with every tensor moved to the CPU (checkpoints load on machines without the GPU)."""
+    if isinstance(obj, Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, Mapping):
+        return {key: to_cpu(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(to_cpu(value) for value in obj)
+    return obj
+
+
+class PerAgentActorsCheckpointable(Checkpointable):
+    """``get_state``/``set_state`` of a learner with per-agent ``actors`` and ``actor_optimizers``, a
+    ``critic_optimizer``, a torch ``generator``, a numpy ``rng``, an ``updates`` count, and the networks
+    :meth:`critic_parts` names (e.g. critic + target critic, or value + value normaliser)."""
+
+    def critic_parts(self) -> dict[str, Any]:
+        """Name -> object with ``state_dict``/``load_state_dict`` saved beside the actors."""
+        raise NotImplementedError
+
+    def get_state(self, components: Any = None, *, not_components: Any = None, **kwargs: Any) -> dict:
+        """Networks, optimisers and generators (tensors on CPU), plus what rebuilds the actors."""
+        return to_cpu(
+            {
+                "actor_spec": dataclasses.asdict(self.actor_spec),
+                "agents": list(self.layout.agents),
+                "masks": self.masks_np,
+                "actors": [actor.state_dict() for actor in self.actors],
+                **{name: part.state_dict() for name, part in self.critic_parts().items()},
+                "actor_optimizers": [optimizer.state_dict() for optimizer in self.actor_optimizers],
+                "critic_optimizer": self.critic_optimizer.state_dict(),
+                "generator": self.generator.get_state(),
+                "rng": self.rng.bit_generator.state,
+                "updates": self.updates,
+            }
+        )
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        if list(state["agents"]) != list(self.layout.agents):
+            raise ValueError(f"learner state is for agents {state['agents']}, not {list(self.layout.agents)}")
+        for actor, weights in zip(self.actors, state["actors"], strict=True):
+            actor.load_state_dict(weights)
+        for name, part in self.critic_parts().items():
+            part.load_state_dict(state[name])
+        for optimizer, saved in zip(self.actor_optimizers, state["actor_optimizers"], strict=True):
+            optimizer.load_state_dict(saved)
+        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+        self.generator.set_state(state["generator"])
+        self.rng.bit_generator.state = state["rng"]
+        self.updates = int(state["updates"])
+
+    def get_ctor_args_and_kwargs(self) -> tuple[tuple, dict]:
+        return (self.layout, self.masks_np, self.settings, self.gamma, self.seed), {"device": "cpu"}

@@ -1,0 +1,35 @@
+"""``edgeplace train agent-vne --algo agentvne``: pre-training then fine-tuning, each resumable."""
+
+from __future__ import annotations
+
+from edgeplace.algos.agentvne.stages import FINETUNE_DIR, PRETRAIN_DIR, train_agentvne
+from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata
+from edgeplace.algos.registry import algorithm_train_defaults
+from edgeplace.algos.train_config import TrainConfig
+
+TINY = {
+    "pretrain_episodes": 2, "pretrain_arrivals": 6, "pretrain_epochs": 2, "value_warmup_updates": 0,
+    "arrival_rates": [0.2],
+}  # fmt: skip
+
+
+def _config(timesteps: int) -> TrainConfig:
+    return TrainConfig(**{
+        **algorithm_train_defaults("agentvne"), "scenario": "agent-vne", "algo": "agentvne",
+        "timesteps": timesteps, "train_batch_size": 20,
+        "minibatch_size": 10, "num_epochs": 1, "num_envs_per_env_runner": 1, "checkpoint_every": 1,
+        "env_config": {"topology": "waxman:nodes=12,seed=1", "arrivals_per_episode": 10},
+        "algo_options": TINY,
+    })  # fmt: skip
+
+
+def test_pretrains_then_finetunes_from_the_best_network_and_resumes(ray_session, tmp_path):
+    first = train_agentvne(_config(20), tmp_path)
+    best = tmp_path / PRETRAIN_DIR / "best.pt"
+    assert best.is_file() and first.checkpoint == latest_checkpoint(tmp_path / FINETUNE_DIR)
+    options = read_metadata(first.checkpoint)["train_config"]["algo_options"]
+    assert options["pretrained"] == str(best)
+    stamp = best.stat().st_mtime_ns
+    resumed = train_agentvne(_config(40), tmp_path, resume=True)
+    assert resumed.iterations == first.iterations + 1
+    assert best.stat().st_mtime_ns == stamp  # the finished pre-training is not redone
