@@ -81,3 +81,13 @@ def test_flat_module_masks_forbidden_items_and_trains_every_parameter(make_space
 def test_unknown_encoder_is_rejected():
     with pytest.raises(ValueError, match="encoder must be one of"):
         placement_module_spec({"encoder": "gnn"})
+
+
+def test_mc_dropout_output_stays_out_of_the_subnormal_range():
+    head = MCDropoutUncertainty(2, widths=(4,), dropouts=(0.0,))
+    torch.nn.init.constant_(head.output.bias, -1e4)  # a pre-activation far below zero
+    z = torch.randn(3, 2, requires_grad=True)
+    f = head(z)
+    assert (f >= torch.finfo(torch.float32).tiny).all()
+    f.sum().backward()
+    assert (head.output.bias.grad == 0).all()  # clamped: no subnormal gradient

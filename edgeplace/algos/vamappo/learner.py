@@ -34,9 +34,9 @@ class VAMAPPOTorchLearner(PPOTorchLearner):
 
     @override(PPOTorchLearner)
     def build(self) -> None:
-        # The MC-dropout branch drives activations into float32's subnormal range within a few hundred
-        # steps, and subnormal arithmetic made every later iteration ~7x slower on x86 CPUs (measured).
-        # Flushing them to zero changes values below 1.2e-38 only.
+        # Subnormal float32 arithmetic is ~10-100x slower on x86; the MC-dropout branch produced them
+        # (now clamped there) and made iterations up to 7x slower. Flushing them to zero in this thread
+        # is a second guard; it changes values below 1.2e-38 only.
         torch.set_flush_denormal(True)
         super().build()
         self.settings = VAMAPPOSettings.from_dict(self.config.vamappo_settings)

@@ -49,7 +49,13 @@ class VAMAPPOSettings:
     clip_window: int = 10
     clip_sensitivity: float = 2.0
     top_k_ratio: float = 0.1
-    """Top-k gradient sparsification rho*: fraction of each agent's gradient entries kept; 1 disables."""
+    """Top-k gradient sparsification rho*: fraction of each agent's gradient entries kept; 1 disables.
+
+    What it does here: each agent's gradient is sparsified before the agents' gradients are averaged
+    (a synchronous simulation of the paper's parameter server), which changes the update direction
+    (a regulariser). What it does not do: save communication. With one learner nothing is sent; with
+    several RLlib learners, DDP all-reduces the dense averaged gradient, so top-k saves no bandwidth
+    there either (that would need a sparse all-reduce)."""
 
     def __post_init__(self) -> None:
         for name in ("caf_lambda", "gate_min", "gate_max"):
