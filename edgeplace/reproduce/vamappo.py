@@ -103,29 +103,31 @@ def _test_env(uri: str, **options: Any) -> dict[str, Any]:
 
 def _module_frames(
     out: Path,
-    name: str,
+    step: str,
+    label: str,
     uri: str,
     runs: Sequence[TrainedRun],
     seeds: Sequence[int],
     budget: Budget,
     **env: Any,
 ) -> pd.DataFrame:
-    """Evaluate the runs of one model (one per training seed) under the label ``name``. With as many
-    runs as seeds, run i uses env seed i (the paper's pairing); else the one run plays every seed."""
+    """Evaluate the runs of one model (one per training seed) as policy ``label``, cached under
+    ``eval/<step>-seed<s>``. With as many runs as seeds, run i uses env seed i (the paper's pairing);
+    else the one run plays every seed."""
     pairs = list(zip(runs, seeds, strict=True)) if len(runs) == len(seeds) else [(runs[0], s) for s in seeds]
     frames = [
         ensure_evaluated(
-            f"{name}-seed{seed}",
+            f"{step}-seed{seed}",
             out,
             SCENARIO,
             _test_env(uri, **env),
-            [ModulePolicy.from_checkpoint(run.checkpoint, name=name)],
+            [ModulePolicy.from_checkpoint(run.checkpoint, name=label)],
             seeds=[seed],
             episodes=budget.test_episodes,
         )
         for run, seed in pairs
     ]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).assign(policy=label)
 
 
 def run_vamappo_reproduction(
@@ -155,19 +157,21 @@ def run_vamappo_reproduction(
 
     console.print("[bold]Table IV[/]: each model on its own test split")
     table_iv = {
-        f"S{i}": _module_frames(out, f"table4-M{i}", s[i], models[f"M{i}"][:1], [first], chosen)
+        f"S{i}": _module_frames(out, f"table4-M{i}", f"M{i}", s[i], models[f"M{i}"][:1], [first], chosen)
         for i in (1, 2, 3)
     }
 
     console.print("[bold]Table V / Fig. 10[/]: zero-shot on S4")
     zero_shot = {
-        name: _module_frames(out, f"s4-{name}", s[4], model_runs, PAPER_SEEDS, chosen)
+        name: _module_frames(out, f"s4-{name}", name, s[4], model_runs, PAPER_SEEDS, chosen)
         for name, model_runs in models.items()
     }
     s4_rl = [
         zero_shot["M1"].assign(policy="vamappo"),
-        _module_frames(out, "s4-mappo", s[4], [runs["mappo-s1"]], PAPER_SEEDS, chosen),
-        _module_frames(out, "s4-metappo", s[4], [runs["metappo-s1"]], PAPER_SEEDS, chosen, **METAPPO_ENV),
+        _module_frames(out, "s4-mappo", "mappo", s[4], [runs["mappo-s1"]], PAPER_SEEDS, chosen),
+        _module_frames(
+            out, "s4-metappo", "metappo", s[4], [runs["metappo-s1"]], PAPER_SEEDS, chosen, **METAPPO_ENV
+        ),
     ]
     heuristics = [
         make_baseline(SCENARIO, name, seed=first) for name in ("greedy", "random", "utility-greedy")

@@ -34,10 +34,6 @@ class VAMAPPOTorchLearner(PPOTorchLearner):
 
     @override(PPOTorchLearner)
     def build(self) -> None:
-        # Subnormal float32 arithmetic is ~10-100x slower on x86; the MC-dropout branch produced them
-        # (now clamped there) and made iterations up to 7x slower. Flushing them to zero in this thread
-        # is a second guard; it changes values below 1.2e-38 only.
-        torch.set_flush_denormal(True)
         super().build()
         self.settings = VAMAPPOSettings.from_dict(self.config.vamappo_settings)
         coordination = coordination_for(self.config.env, self.config.env_config)
@@ -58,6 +54,18 @@ class VAMAPPOTorchLearner(PPOTorchLearner):
         self._actor_before: torch.Tensor | None = None
         self._agent: int = 0
         self._step_stats: list[torch.Tensor] = []
+
+    @override(PPOTorchLearner)
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        """PPO's update with subnormal floats flushed to zero for its duration only (the process-wide
+        default is restored after, so nothing else sees it). Subnormal float32 arithmetic is ~10-100x
+        slower on x86; the MC-dropout branch produced them (now clamped there) and made iterations up
+        to 7x slower. Flushing changes values below 1.2e-38 only."""
+        torch.set_flush_denormal(True)
+        try:
+            return super().update(*args, **kwargs)
+        finally:
+            torch.set_flush_denormal(False)
 
     # --- minibatching ------------------------------------------------------------------------
     @override(PPOTorchLearner)
