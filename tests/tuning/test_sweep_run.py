@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,19 @@ from edgeplace.tuning.summary import BEST_MARK
 from edgeplace.tuning.sweep import ExperimentExistsError
 from edgeplace.tuning.trainable import NODE_ID_METRIC
 from edgeplace.tuning.trial_config import config_column
+from tests.conftest import TEST_NODE_CPUS
 
 SMOKE = Path(__file__).resolve().parents[2] / "tune_configs" / "genai_chain_mappo_smoke.yaml"
 WANDB_PROBE = "import sys, wandb; wandb.init(mode='offline', dir=sys.argv[1], project='probe').finish()"
+
+
+def wait_for_free_cpus(cpus: float, timeout_s: float = 60.0) -> None:
+    """Block until the cluster reports ``cpus`` CPUs available (polling Ray's resource view)."""
+    deadline = time.monotonic() + timeout_s
+    while ray.available_resources().get("CPU", 0.0) < cpus:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"cluster still has only {ray.available_resources().get('CPU')} free CPUs")
+        time.sleep(0.1)
 
 
 def smoke_spec(storage: Path, **changes) -> SweepSpec:
@@ -52,6 +63,9 @@ def smoke_sweep(ray_session, tmp_path_factory, wandb_offline):
     """The smoke sweep (2 samples x 2 grid points = 4 one-iteration trials) with every trial event."""
     storage = tmp_path_factory.mktemp("tune")
     spec = smoke_spec(storage, loggers=["wandb"] if wandb_offline else [])
+    # Earlier tests' actors (Serve's controller and replicas) may still be releasing their CPUs; with
+    # both nodes free, two trials start at once and must land on different nodes.
+    wait_for_free_cpus(TEST_NODE_CPUS * 2)
     events: list[TrialEvent] = []
     with pytest.MonkeyPatch.context() as env:
         env.delenv(WANDB_MODE_ENV, raising=False)  # restored after the sweep set it to offline
