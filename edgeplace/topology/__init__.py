@@ -11,6 +11,7 @@ from edgeplace.topology.features import (
     pad_nodes,
     padded_adjacency,
     padded_edge_index,
+    padded_size,
 )
 from edgeplace.topology.genai_edge import GenAIEdgeDataset, ModelDeployment, TaskTable, load_genai_edge
 from edgeplace.topology.generators import cell_cluster, geo_radius, synthetic_genai, waxman
@@ -46,6 +47,7 @@ __all__ = [
     "pad_nodes",
     "padded_adjacency",
     "padded_edge_index",
+    "padded_size",
     "parse_topology_uri",
     "synthetic_genai",
     "waxman",

@@ -69,6 +69,15 @@ def node_capacity_features(substrate: Substrate) -> np.ndarray:
     return scaled.astype(np.float32)
 
 
+def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:
+    """Observation padding: ``max_nodes`` if given (must fit), else the next multiple of ``multiple``."""
+    if max_nodes is None:
+        return int(-(-num_nodes // multiple) * multiple)
+    if num_nodes > max_nodes:
+        raise ValueError(f"topology has {num_nodes} nodes but max_nodes is {max_nodes}")
+    return max_nodes
+
+
 def _check_fits(count: int, limit: int, what: str, name: str) -> None:
     if count > limit:
         raise TopologyError(f"{count} {what} do not fit into {name}={limit}; raise {name}", field=name)

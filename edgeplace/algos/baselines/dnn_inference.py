@@ -22,10 +22,11 @@ import numpy as np
 from edgeplace.algos.baselines import register_baselines
 from edgeplace.algos.baselines.stacking import stack_observations
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
-from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, DnnInferenceParams, padded_size
+from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, DnnInferenceParams
 from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_rank, agent_service
 from edgeplace.envs.dnn_inference.system_model import ServerLoad, request_terms
 from edgeplace.policy import Observation
+from edgeplace.topology import padded_size
 from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS, SERVICE_TABLES
 
 

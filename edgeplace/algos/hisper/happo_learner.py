@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from edgeplace.algos.hisper.actor import Actor, ActorSpec, actor_inputs, group_forward
+from edgeplace.algos.hisper.actor import actor_inputs, group_forward
 from edgeplace.algos.hisper.happo_settings import HAPPOSettings
 from edgeplace.algos.hisper.happo_update import gae, happo_surrogate
 from edgeplace.algos.hisper.joint_view import JointStateLayout
@@ -18,7 +18,6 @@ from edgeplace.algos.hisper.learner_state import PerAgentActorsCheckpointable
 from edgeplace.algos.hisper.state_value import StateValue
 from edgeplace.algos.hisper.value_norm import ValueNorm
 from edgeplace.models.autoregressive_head import ActionMode, HeadOutput
-from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS
 
 
 @dataclass
@@ -59,27 +58,15 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
         seed: int,
         device: torch.device | str = "cpu",
     ) -> None:
-        self.layout, self.settings, self.gamma, self.seed = layout, settings, float(gamma), int(seed)
-        self.device = torch.device(device)
-        self.num_agents = layout.num_agents
-        self.sizes = (NUM_CONFIGS, MAX_MODELS, masks.shape[1] - NUM_CONFIGS - MAX_MODELS)
-        self.masks_np = np.asarray(masks, dtype=bool)
-        self.masks = list(torch.as_tensor(self.masks_np, device=self.device).split(self.sizes, dim=-1))
-        self.group_masks = [m.unsqueeze(1) for m in self.masks]
-        self.actor_spec = ActorSpec(
-            request_dim=layout.request_dim,
-            server_dim=layout.server_dim,
-            link_dim=layout.link_dim,
-            sizes=self.sizes,
-            embed_dim=settings.embed_dim,
-            hidden=settings.actor_hidden,
-            autoregressive=settings.autoregressive,
-            lstm_hidden=settings.lstm_hidden,
+        self.value = self._build_actors(
+            layout,
+            masks,
+            settings,
+            gamma,
+            seed,
+            device,
+            critic=lambda: StateValue(layout, settings.critic_hidden, settings.embed_dim),
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            self.actors = [Actor(self.actor_spec).to(self.device) for _ in range(self.num_agents)]
-            self.value = StateValue(layout, settings.critic_hidden, settings.embed_dim).to(self.device)
         self.value_norm = ValueNorm().to(self.device)
         self.actor_optimizers = [
             torch.optim.Adam(a.parameters(), lr=settings.actor_lr, eps=settings.adam_eps) for a in self.actors
@@ -87,9 +74,6 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
         self.critic_optimizer = torch.optim.Adam(
             self.value.parameters(), lr=settings.critic_lr, eps=settings.adam_eps
         )
-        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
-        self.rng = np.random.default_rng(self.seed)
-        self.updates = 0
 
     # --- acting --------------------------------------------------------------------------------
     def policy(self, state: Tensor, mode: ActionMode) -> HeadOutput:

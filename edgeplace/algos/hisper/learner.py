@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from edgeplace.algos.hisper.actor import Actor, ActorSpec, actor_inputs, group_forward
+from edgeplace.algos.hisper.actor import actor_inputs, group_forward
 from edgeplace.algos.hisper.critic import TwinCritic
 from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.learner_state import PerAgentActorsCheckpointable
@@ -28,7 +28,6 @@ from edgeplace.models.hybrid_critic import (
     polyak_update,
     sub_action_encoding,
 )
-from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS
 
 REWARD_PARTS = 3  # accuracy, delay, cost
 
@@ -72,39 +71,22 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         seed: int,
         device: torch.device | str = "cpu",
     ) -> None:
-        self.layout, self.settings, self.gamma, self.seed = layout, settings, float(gamma), int(seed)
-        self.device = torch.device(device)
-        self.num_agents = layout.num_agents
-        padded_servers = masks.shape[1] - NUM_CONFIGS - MAX_MODELS
-        self.sizes = (NUM_CONFIGS, MAX_MODELS, padded_servers)
-        self.alpha = settings.resolved_alpha(self.num_agents)
         self.reward_parts = REWARD_PARTS if settings.hybrid_reward else 1
-        self.masks_np = np.asarray(masks, dtype=bool)
-        mask = torch.as_tensor(self.masks_np, device=self.device)  # (A, 36)
-        self.masks = list(mask.split(self.sizes, dim=-1))  # 3 x (A, n_k)
-        self.group_masks = [m.unsqueeze(1) for m in self.masks]  # 3 x (A, 1, n_k)
-        self.actor_spec = ActorSpec(
-            request_dim=layout.request_dim,
-            server_dim=layout.server_dim,
-            link_dim=layout.link_dim,
-            sizes=self.sizes,
-            embed_dim=settings.embed_dim,
-            hidden=settings.actor_hidden,
-            autoregressive=settings.autoregressive,
-            lstm_hidden=settings.lstm_hidden,
-        )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            self.actors = [Actor(self.actor_spec).to(self.device) for _ in range(self.num_agents)]
-            self.critic = TwinCritic(
+        self.critic = self._build_actors(
+            layout,
+            masks,
+            settings,
+            gamma,
+            seed,
+            device,
+            critic=lambda: TwinCritic(
                 layout, self.sizes, self.reward_parts, settings.critic_hidden, settings.embed_dim
-            ).to(self.device)
+            ),
+        )
+        self.alpha = settings.resolved_alpha(self.num_agents)
         self.target_critic = make_target(self.critic)
         self.actor_optimizers = [torch.optim.Adam(a.parameters(), lr=settings.actor_lr) for a in self.actors]
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=settings.critic_lr)
-        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
-        self.rng = np.random.default_rng(self.seed)
-        self.updates = 0
 
     # --- observations ------------------------------------------------------------------------
     def actor_inputs(self, state: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -4,11 +4,17 @@ per agent, the critic-side networks of the algorithm, and the generators, all sa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import torch
 from ray.rllib.utils.checkpoints import Checkpointable
-from torch import Tensor
+from torch import Tensor, nn
+
+from edgeplace.algos.hisper.actor import Actor, ActorSpec
+from edgeplace.algos.hisper.joint_view import JointStateLayout
+from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS
 
 
 def to_cpu(obj: Any) -> Any:
@@ -26,6 +32,47 @@ class PerAgentActorsCheckpointable(Checkpointable):
     """``get_state``/``set_state`` of a learner with per-agent ``actors`` and ``actor_optimizers``, a
     ``critic_optimizer``, a torch ``generator``, a numpy ``rng``, an ``updates`` count, and the networks
     :meth:`critic_parts` names (e.g. critic + target critic, or value + value normaliser)."""
+
+    def _build_actors(
+        self,
+        layout: JointStateLayout,
+        masks: np.ndarray,
+        settings: Any,
+        gamma: float,
+        seed: int,
+        device: torch.device | str,
+        critic: Callable[[], nn.Module],
+    ) -> nn.Module:
+        """Set the attributes both learners share (sizes, masks, one actor per agent, generators) and
+        build the actors and then ``critic()`` under one seeded RNG fork; return the critic on device.
+
+        Shapes: masks (A, 16 + MAX_MODELS + P) bool, True = allowed sub-action.
+        """
+        self.layout, self.settings, self.gamma, self.seed = layout, settings, float(gamma), int(seed)
+        self.device = torch.device(device)
+        self.num_agents = layout.num_agents
+        self.sizes = (NUM_CONFIGS, MAX_MODELS, masks.shape[1] - NUM_CONFIGS - MAX_MODELS)
+        self.masks_np = np.asarray(masks, dtype=bool)
+        self.masks = list(torch.as_tensor(self.masks_np, device=self.device).split(self.sizes, dim=-1))
+        self.group_masks = [m.unsqueeze(1) for m in self.masks]  # 3 x (A, 1, n_k)
+        self.actor_spec = ActorSpec(
+            request_dim=layout.request_dim,
+            server_dim=layout.server_dim,
+            link_dim=layout.link_dim,
+            sizes=self.sizes,
+            embed_dim=settings.embed_dim,
+            hidden=settings.actor_hidden,
+            autoregressive=settings.autoregressive,
+            lstm_hidden=settings.lstm_hidden,
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.actors = [Actor(self.actor_spec).to(self.device) for _ in range(self.num_agents)]
+            network = critic().to(self.device)
+        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.updates = 0
+        return network
 
     def critic_parts(self) -> dict[str, Any]:
         """Name -> object with ``state_dict``/``load_state_dict`` saved beside the actors."""

@@ -11,10 +11,11 @@ import numpy as np
 from edgeplace.envs.base import MaskedActionError, Observation
 from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs, step_infos
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
-from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, padded_size
+from edgeplace.envs.dnn_inference.params import DnnInferenceConfig
 from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_ids, agent_service
 from edgeplace.envs.dnn_inference.system_model import SlotOutcome, SlotRequests, admit_slot
 from edgeplace.envs.simultaneous import SimultaneousEnv
+from edgeplace.topology import padded_size
 from edgeplace.workloads.dnn_inference import EpisodeDraws, draw_episode
 
 

@@ -86,12 +86,3 @@ class DnnInferenceConfig:
     def to_env_config(self) -> dict[str, Any]:
         """A plain-dict form (JSON- and Ray-serialisable) that :meth:`from_env_config` reads back."""
         return dataclasses.asdict(self)
-
-
-def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:
-    """Observation padding: ``max_nodes`` if given (must fit), else the next multiple of ``multiple``."""
-    if max_nodes is None:
-        return int(-(-num_nodes // multiple) * multiple)
-    if num_nodes > max_nodes:
-        raise ValueError(f"topology has {num_nodes} servers but max_nodes is {max_nodes}")
-    return max_nodes

@@ -13,8 +13,9 @@ import numpy as np
 from edgeplace.envs.base import EPISODE_INDEX_OPTION, Observation, PlacementEnv, stage_agent_ids
 from edgeplace.envs.genai_chain.kpis import ChainKPIs, StageInfo
 from edgeplace.envs.genai_chain.observation import ChainObserver, ChainProgress
-from edgeplace.envs.genai_chain.params import GenAIChainConfig, padded_size
+from edgeplace.envs.genai_chain.params import GenAIChainConfig
 from edgeplace.envs.genai_chain.system_model import NodeNoise, RequestProfile
+from edgeplace.topology import padded_size
 from edgeplace.workloads.genai_chain import NUM_STAGES, load_workload
 
 AGENT_IDS = tuple(stage_agent_ids(NUM_STAGES))
