@@ -10,15 +10,34 @@ from typing import Any
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.tune.registry import register_env
 
-from edgeplace.algos.agentvne.build import build_agentvne_config
 from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS
-from edgeplace.algos.hisper.build import build_happo_config, build_hisper_config
 from edgeplace.algos.hisper.settings import PRESETS as HISPER_PRESETS
 from edgeplace.algos.mappo import build_ppo_config
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.vamappo.build import build_vamappo_config
 from edgeplace.algos.vamappo.settings import PRESETS as VAMAPPO_PRESETS
 from edgeplace.envs.registry import scenarios
+
+
+def build_agentvne_config(config: TrainConfig) -> AlgorithmConfig:
+    """AgentVNE fine-tuning; imported on use (its model pulls in torch-geometric, ~2.5 s at start-up)."""
+    from edgeplace.algos.agentvne.build import build_agentvne_config as build
+
+    return build(config)
+
+
+def build_hisper_config(config: TrainConfig, preset: str) -> AlgorithmConfig:
+    """A HISPER-family preset; imported on use like AgentVNE."""
+    from edgeplace.algos.hisper.build import build_hisper_config as build
+
+    return build(config, preset)
+
+
+def build_happo_config(config: TrainConfig) -> AlgorithmConfig:
+    """HAPPO; imported on use like AgentVNE."""
+    from edgeplace.algos.hisper.build import build_happo_config as build
+
+    return build(config)
 
 
 def build_metappo_config(config: TrainConfig) -> AlgorithmConfig:

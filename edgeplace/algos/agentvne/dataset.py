@@ -22,14 +22,13 @@ from torch import Tensor
 
 from edgeplace.algos.agentvne.graphs import MODEL_KEYS, POLICY_KEYS
 from edgeplace.algos.agentvne.labels import LabelMode, node_targets, noderank_targets
+from edgeplace.algos.agentvne.settings import DEFAULT_RATES
 from edgeplace.algos.agentvne.teacher import BiasedNodeRankTeacher
 from edgeplace.atomic_io import write_bytes_atomic
 from edgeplace.envs.agent_vne import AGENT_ID, AgentVNEConfig, AgentVNEEnv, VNEObsKey, static_network
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION
 from edgeplace.policy import act
 
-#: lambda ~ U{0.1, ..., 0.6} (spec f).
-DEFAULT_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 #: Observation keys stored per sample (GAL-VNE also needs the bias to remove it from the features).
 STORED_KEYS = tuple(dict.fromkeys((*MODEL_KEYS, *POLICY_KEYS, VNEObsKey.NODE_BIAS)))
 TARGETS, LOSS_MASK, NODE_TARGETS = "targets", "loss_mask", "node_targets"

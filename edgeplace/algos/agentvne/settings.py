@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-from edgeplace.algos.agentvne.dataset import DEFAULT_RATES
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.config_mapping import from_mapping
 from edgeplace.envs.agent_vne.decoder import DEFAULT_RESTARTS
@@ -30,6 +29,9 @@ AGENTVNE_TRAIN_DEFAULTS: dict[str, Any] = {
     "clip_param": 0.2,
     "grad_clip": 1.0,
 }
+
+#: lambda ~ U{0.1, ..., 0.6} (spec f).
+DEFAULT_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def agentvne_train_config(**overrides: Any) -> TrainConfig:
