@@ -1,18 +1,20 @@
-"""HISPER's cost at the paper's sizes: ms per update and per acting round, and one paper-budget iteration.
+"""HISPER's cost at a reproduction budget's sizes: ms per update and per acting round, and one iteration.
 
-Builds the learner at the spec's sizes (critic 512-512-256-256-128, LSTM 128, embeddings 32, batch
-1,000) on the dnn-inference env, then measures on the CPU (and on a GPU when one is present):
+Builds the learner at the sizes of ``--budget`` (``paper``: the spec's critic 512-512-256-256-128, LSTM
+128, embeddings 32, batch 1,000; ``quick``: the sizes of ``edgeplace.reproduce.hisper.BUDGETS["quick"]``)
+on the dnn-inference env, then measures on the CPU (and on a GPU when one is present):
 
 - one update (critic step + sequential actor steps + Polyak), split into critic and actor parts;
 - one acting round for the collector's 20 envs: the batched forward for all envs x agents, the same
   with one forward per agent (what the issue measured at ~19 ms), and the 20 env steps;
 - one evaluation (10 seeds x 100 slots, argmax).
 
-From these it composes one paper-budget iteration (2,000 steps = 100 rounds, 100 updates, one
-evaluation), the share of acting + env + evaluation in its wall time, and the projected paper budget
-(300 iterations after a 90,000-step prefill).
+From these it composes one budget iteration per 2,000 steps (100 rounds, the budget's updates per 2,000
+steps, one evaluation per ``eval_interval_steps``), the share of acting + env + evaluation in its wall
+time, and the projected training run (the budget's steps after its prefill).
 
-    python bench/hisper_speed.py [--agents 8] [--repeats 3] [--device cpu|cuda|all] [--json OUT]
+    python bench/hisper_speed.py [--budget paper|quick] [--agents 8] [--repeats 3] [--device cpu|cuda|all]
+        [--json OUT]
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from edgeplace.algos.hisper.replay import Column, JointReplayBuffer
 from edgeplace.algos.hisper.settings import HISPERSettings
 from edgeplace.envs.dnn_inference import DnnInferenceEnv, agent_service
 from edgeplace.models.autoregressive_head import ActionMode
+from edgeplace.reproduce.hisper import BUDGETS, Budget
 
-ROUNDS_PER_ITERATION, UPDATES_PER_ITERATION, ITERATIONS, PREFILL_ROUNDS = 100, 100, 300, 4_500
+STEPS_PER_BLOCK = 2000
 
 
 def timed(fn: Callable[[], object], repeats: int, device: torch.device) -> tuple[float, float]:
@@ -63,8 +66,9 @@ def timed(fn: Callable[[], object], repeats: int, device: torch.device) -> tuple
     return statistics.median(walls), statistics.median(cpus)
 
 
-def measure(device: torch.device, agents_per_service: int, batch_size: int, repeats: int, envs: int) -> dict:
-    settings = HISPERSettings()
+def measure(device: torch.device, agents_per_service: int, budget: Budget, repeats: int, envs: int) -> dict:
+    settings = HISPERSettings(**budget.model)
+    batch_size = budget.batch_size
     env_config = {"agents_per_service": agents_per_service}
     collector = JointCollector([DnnInferenceEnv(env_config) for _ in range(envs)], seed=0)
     env = collector.envs[0]
@@ -112,25 +116,27 @@ def measure(device: torch.device, agents_per_service: int, batch_size: int, repe
     out: dict[str, float] = {}
     for name, (wall, cpu) in figures.items():
         out[f"{name}_ms"], out[f"{name}_cpu_ms"] = 1e3 * wall, 1e3 * cpu
+    blocks = budget.steps / STEPS_PER_BLOCK
+    updates_per_block = budget.updates_per_iteration * STEPS_PER_BLOCK / budget.steps_per_iteration
     for kind, index in (("wall", 0), ("cpu", 1)):
-        sampling = ROUNDS_PER_ITERATION * (figures["act_round"][index] + figures["env_round"][index])
-        updates = UPDATES_PER_ITERATION * figures["update"][index]
-        evaluation = figures["evaluation"][index]
+        sampling = STEPS_PER_BLOCK / envs * (figures["act_round"][index] + figures["env_round"][index])
+        updates = updates_per_block * figures["update"][index]
+        evaluation = STEPS_PER_BLOCK / budget.eval_interval_steps * figures["evaluation"][index]
         iteration = sampling + updates + evaluation
-        out[f"iteration_sampling_s_{kind}"] = sampling
-        out[f"iteration_updates_s_{kind}"] = updates
-        out[f"iteration_evaluation_s_{kind}"] = evaluation
-        out[f"iteration_s_{kind}"] = iteration
+        out[f"per_2000_steps_sampling_s_{kind}"] = sampling
+        out[f"per_2000_steps_updates_s_{kind}"] = updates
+        out[f"per_2000_steps_evaluation_s_{kind}"] = evaluation
+        out[f"per_2000_steps_s_{kind}"] = iteration
         out[f"acting_env_eval_share_{kind}"] = (sampling + evaluation) / iteration
-        prefill = PREFILL_ROUNDS * figures["env_round"][index]
-        out[f"paper_budget_h_{kind}"] = (ITERATIONS * iteration + prefill) / 3600
+        prefill = budget.prefill_steps / envs * figures["env_round"][index]
+        out[f"training_run_h_{kind}"] = (blocks * iteration + prefill) / 3600
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=8, help="agents in all (2N): 8 or 10")
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="paper", help="sizes and update ratio")
     parser.add_argument("--envs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (median)")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
@@ -143,12 +149,13 @@ def main() -> None:
         devices.append(torch.device("cuda"))
     elif args.device == "cuda":
         raise SystemExit("--device cuda: no CUDA device here")
-    results = {str(d): measure(d, args.agents // 2, args.batch, args.repeats, args.envs) for d in devices}
+    budget = BUDGETS[args.budget]
+    results = {str(d): measure(d, args.agents // 2, budget, args.repeats, args.envs) for d in devices}
     table = Table("figure", *results)
     for key in next(iter(results.values())):
         table.add_row(key, *(f"{r[key]:.3f}" if r[key] < 10 else f"{r[key]:.1f}" for r in results.values()))
     Console().print(
-        f"HISPER at paper sizes: {args.agents} agents, batch {args.batch}, {args.envs} envs, "
+        f"HISPER at {budget.name} sizes: {args.agents} agents, batch {budget.batch_size}, {args.envs} envs, "
         f"torch threads {torch.get_num_threads()}"
     )
     Console().print(table)

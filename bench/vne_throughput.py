@@ -10,6 +10,7 @@ AgentVNE network has random weights (the same cost per forward; the decoder's wo
 from a trained model's).
 
     python bench/vne_throughput.py [--arrivals 200] [--tasks 1000] [--ga-tasks 50] [--checkpoint DIR]
+        [--threads 1]
 """
 
 from __future__ import annotations
@@ -55,11 +56,10 @@ def env_config(nodes: int, arrivals: int) -> dict:
 
 
 def agentvne(config: dict, checkpoint: str | None) -> AgentVNEPolicy:
-    static = static_network(config)
+    """The trained network of ``checkpoint``, else random weights of the right size."""
     if checkpoint:
-        policy = AgentVNEPolicy.from_checkpoint(checkpoint, config)
-        if policy.static.max_nodes == static.max_nodes:
-            return policy
+        return AgentVNEPolicy.from_checkpoint(checkpoint, config)
+    static = static_network(config)
     torch.manual_seed(0)
     return AgentVNEPolicy(ResourceSimilarityNetwork(static.max_nodes, FEATURE_DIM), static)
 
@@ -89,14 +89,16 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000, help="tasks of the solving-time run (100 nodes)")
     parser.add_argument("--ga-tasks", type=int, default=50, help="GA is timed on this prefix, extrapolated")
     parser.add_argument("--checkpoint", default=None, help="AgentVNE checkpoint for the 100-node runs")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (see edgeplace.torch_threads)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}\n")
     print("| substrate | policy | requests | accepted | wall (s) | CPU (s) | requests/s (wall) | (CPU) |")
     print("|---|---|---|---|---|---|---|---|")
     for nodes in SIZES:
         config = env_config(nodes, args.arrivals)
         policies = {
-            "agentvne": agentvne(config, args.checkpoint),
+            "agentvne": agentvne(config, args.checkpoint if nodes == 100 else None),
             "greedy-grc": make_baseline("agent-vne", "greedy-grc", env_config=config),
         }
         for name, policy in policies.items():

@@ -14,6 +14,10 @@ app = typer.Typer(
 )
 console = Console()
 
+AgentsOpt = Annotated[
+    int | None,
+    typer.Option(help="Number of agents, where the scenario has a choice (dnn-inference: 8 or 10)"),
+]
 TopologyOpt = Annotated[
     str | None,
     typer.Option(
@@ -74,6 +78,7 @@ def train(
     seed: int = 0,
     sharing: Annotated[str, typer.Option(help="shared | per-agent modules")] = "shared",
     max_nodes: Annotated[int | None, typer.Option(help="Node padding (default: next multiple of 16)")] = None,
+    agents: AgentsOpt = None,
     envs_per_runner: Annotated[
         int | None, typer.Option(help="Vectorised envs per runner [default: 64]")
     ] = None,
@@ -93,17 +98,15 @@ def train(
     Unset batch options take the algorithm's own defaults (PPO's 5120/320/10, AgentVNE's spec values).
     ``--algo agentvne`` runs NodeRank pre-training (OUT/pretrain) and then PPO fine-tuning (OUT/finetune).
     """
-    from edgeplace.algos.registry import algorithm_train_defaults
+    from edgeplace.algos.registry import algorithm_train_defaults, run_training
     from edgeplace.algos.train_config import TrainConfig
-    from edgeplace.algos.training import train as run_training
     from edgeplace.envs.registry import get_scenario
     from edgeplace.progress import training_progress
     from edgeplace.runtime import ensure_ray
 
-    if algo == "agentvne":
-        from edgeplace.algos.agentvne.stages import train_agentvne as run_training
-
-    env_config = get_scenario(scenario).env_config(topology=topology, split="train", max_nodes=max_nodes)
+    env_config = get_scenario(scenario).env_config(
+        topology=topology, split="train", max_nodes=max_nodes, agents=agents
+    )
     given = {
         "num_envs_per_env_runner": envs_per_runner, "train_batch_size": batch, "minibatch_size": minibatch,
         "num_epochs": epochs,
@@ -137,6 +140,7 @@ def evaluate(
     episodes: int = 200,
     seeds: Annotated[str, typer.Option(help="Comma-separated evaluation seeds")] = "0",
     max_nodes: int | None = None,
+    agents: AgentsOpt = None,
     reference: Annotated[
         str | None, typer.Option(help="Policy name to Welch-test the others against")
     ] = None,
@@ -148,7 +152,9 @@ def evaluate(
     from edgeplace.progress import episode_progress
 
     seed_list = _seeds(seeds)
-    env_config = get_scenario(scenario).env_config(topology=topology, split=split, max_nodes=max_nodes)
+    env_config = get_scenario(scenario).env_config(
+        topology=topology, split=split, max_nodes=max_nodes, agents=agents
+    )
     policies = [resolve_policy(spec, scenario, seed=seed_list[0], env_config=env_config) for spec in policy]
     with episode_progress(len(policies) * len(seed_list) * episodes) as advance:
         report = evaluate_to_report(
@@ -188,30 +194,33 @@ def serve(
 
 @app.command()
 def reproduce(
-    paper: Annotated[str, typer.Argument(help="Paper to reproduce: vamappo")],
+    paper: Annotated[str, typer.Argument(help="Paper to reproduce: vamappo, agentvne or hisper")],
     out: Annotated[Path, typer.Option(help="Report directory (runs, evaluations, report.md, PNGs)")],
     budget: Annotated[
         str, typer.Option(help="quick (< 1 h on 2 cores) or paper (the paper's budget)")
     ] = "quick",
-    data: Annotated[Path, typer.Option(help="GenAI edge dataset directory")] = Path(
+    data: Annotated[Path, typer.Option(help="GenAI edge dataset directory (vamappo)")] = Path(
         "../shared/data/genai-edge"
     ),
     gpus_per_learner: Annotated[float, typer.Option(help="GPUs per RLlib learner")] = 0.0,
     address: AddressOpt = None,
 ) -> None:
     """Run a paper's protocol (resumable: rerun the same command to continue) and write its report."""
-    if paper != "vamappo":
-        raise typer.BadParameter(f"unknown paper {paper!r}; known: vamappo")
-    from edgeplace.reproduce.vamappo import run_vamappo_reproduction
+    options = {"budget": budget, "address": address, "num_gpus_per_learner": gpus_per_learner}
+    if paper == "vamappo":
+        from edgeplace.reproduce.vamappo import run_vamappo_reproduction
 
-    report = run_vamappo_reproduction(
-        out,
-        budget=budget,
-        data_dir=data,
-        address=address,
-        num_gpus_per_learner=gpus_per_learner,
-        console=console,
-    )
+        report = run_vamappo_reproduction(out, data_dir=data, console=console, **options)
+    elif paper == "agentvne":
+        from edgeplace.reproduce.agentvne import run_agentvne_reproduction
+
+        report = run_agentvne_reproduction(out, console=console, **options)
+    elif paper == "hisper":
+        from edgeplace.reproduce.hisper import run_hisper_reproduction
+
+        report = run_hisper_reproduction(out, console=console, **options)
+    else:
+        raise typer.BadParameter(f"unknown paper {paper!r}; known: vamappo, agentvne, hisper")
     console.print(report.read_text(), markup=False, soft_wrap=True)
     console.print(f"report: {report}")
 

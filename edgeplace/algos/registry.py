@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.tune.registry import register_env
 
-from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS
+from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS, FINETUNE_DIR
 from edgeplace.algos.hisper.settings import PRESETS as HISPER_PRESETS
 from edgeplace.algos.mappo import build_ppo_config
 from edgeplace.algos.train_config import TrainConfig
@@ -18,12 +19,23 @@ from edgeplace.algos.vamappo.build import build_vamappo_config
 from edgeplace.algos.vamappo.settings import PRESETS as VAMAPPO_PRESETS
 from edgeplace.envs.registry import scenarios
 
+if TYPE_CHECKING:
+    from edgeplace.algos.training import TrainingResult
+
 
 def build_agentvne_config(config: TrainConfig) -> AlgorithmConfig:
     """AgentVNE fine-tuning; imported on use (its model pulls in torch-geometric, ~2.5 s at start-up)."""
     from edgeplace.algos.agentvne.build import build_agentvne_config as build
 
     return build(config)
+
+
+def train_agentvne_stages(config: TrainConfig, run_dir: Path, **kwargs: Any) -> TrainingResult:
+    """AgentVNE's two stages (NodeRank pre-training into RUN/pretrain, PPO fine-tuning into
+    RUN/finetune); imported on use like its config builder."""
+    from edgeplace.algos.agentvne.stages import train_agentvne
+
+    return train_agentvne(config, run_dir, **kwargs)
 
 
 def build_hisper_config(config: TrainConfig, preset: str) -> AlgorithmConfig:
@@ -59,6 +71,10 @@ class Algorithm:
     takes_options: bool = True
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
     """TrainConfig values the algorithm's spec prescribes (the command line's options override them)."""
+    trainer: Callable[..., TrainingResult] | None = None
+    """Runs the whole training (``(config, run_dir, resume=, on_iteration=)``); None: one RLlib run."""
+    rllib_subdir: str = ""
+    """Where in the run directory ``trainer`` puts its RLlib run (checkpoints, metrics)."""
 
 
 _GENAI, _VNE, _DNN = ("genai-chain",), ("agent-vne",), ("dnn-inference",)
@@ -70,6 +86,8 @@ _ALGORITHMS: dict[str, Algorithm] = {
         build_agentvne_config,
         _VNE,
         train_defaults={k: v for k, v in AGENTVNE_TRAIN_DEFAULTS.items() if k not in ("scenario", "algo")},
+        trainer=train_agentvne_stages,
+        rllib_subdir=FINETUNE_DIR,
     ),
     **{name: Algorithm(partial(build_hisper_config, preset=name), _DNN) for name in HISPER_PRESETS},
     "happo": Algorithm(build_happo_config, _DNN),
@@ -87,9 +105,32 @@ def algorithms_for(scenario_id: str) -> list[str]:
 
 def algorithm_train_defaults(algo: str) -> dict[str, Any]:
     """The TrainConfig values ``algo`` prescribes (empty for PPO-family defaults)."""
+    return dict(_algorithm(algo).train_defaults)
+
+
+def _algorithm(algo: str) -> Algorithm:
     if algo not in _ALGORITHMS:
         raise KeyError(f"unknown algorithm {algo!r}; known: {algorithm_names()}")
-    return dict(_ALGORITHMS[algo].train_defaults)
+    return _ALGORITHMS[algo]
+
+
+def run_training(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    on_iteration: Callable[[dict[str, float]], None] | None = None,
+) -> TrainingResult:
+    """Train ``config`` into ``run_dir`` the way its algorithm trains (one RLlib run, or its stages)."""
+    from edgeplace.algos.training import train
+
+    trainer = _algorithm(config.algo).trainer or train
+    return trainer(config, Path(run_dir), resume=resume, on_iteration=on_iteration)
+
+
+def rllib_run_dir(algo: str, run_dir: str | Path) -> Path:
+    """The directory of ``algo``'s RLlib run (checkpoints, metrics CSV) inside ``run_dir``."""
+    return Path(run_dir) / _algorithm(algo).rllib_subdir
 
 
 def register_rllib_envs() -> None:
@@ -100,9 +141,7 @@ def register_rllib_envs() -> None:
 
 def build_algorithm_config(config: TrainConfig) -> AlgorithmConfig:
     """The RLlib config of a run; the error names the known algorithms."""
-    if config.algo not in _ALGORITHMS:
-        raise KeyError(f"unknown algorithm {config.algo!r}; known: {algorithm_names()}")
-    algorithm = _ALGORITHMS[config.algo]
+    algorithm = _algorithm(config.algo)
     if config.algo_options and not algorithm.takes_options:
         raise ValueError(f"{config.algo} takes no algo_options, got {dict(config.algo_options)}")
     if config.scenario not in algorithm.scenarios:

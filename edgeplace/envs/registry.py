@@ -22,6 +22,8 @@ class Scenario:
         primary_kpis: the subset a comparison table leads with.
         description: one line for ``edgeplace scenarios``.
         has_splits: the env takes ``split`` (train/test request streams) in its config.
+        agents_config: maps a number of agents (``--agents``) to env config entries; None when the
+            topology and workload fix the agents.
     """
 
     scenario_id: str
@@ -30,13 +32,28 @@ class Scenario:
     primary_kpis: tuple[str, ...]
     description: str
     has_splits: bool = False
+    agents_config: Callable[[int], dict[str, Any]] | None = None
 
     def env_config(
-        self, *, topology: str | None = None, split: str | None = None, max_nodes: int | None = None
+        self,
+        *,
+        topology: str | None = None,
+        split: str | None = None,
+        max_nodes: int | None = None,
+        agents: int | None = None,
     ) -> dict[str, Any]:
         """The env config of a command-line run: only the given settings (the env's defaults fill the
-        rest); ``split`` only for scenarios with train/test splits."""
+        rest); ``split`` only for scenarios with train/test splits.
+
+        Raises:
+            ValueError: ``agents`` for a scenario whose agents are not configurable, or a count it
+                cannot have.
+        """
         config: dict[str, Any] = {}
+        if agents is not None:
+            if self.agents_config is None:
+                raise ValueError(f"--agents: {self.scenario_id} has no agent count option")
+            config.update(self.agents_config(agents))
         if topology is not None:
             config["topology"] = topology
         if max_nodes is not None:

@@ -30,7 +30,7 @@ _BAR_COLOR = "#4C72B0"
 _SUBPLOT_COLUMNS = 3  # at most this many subplots per row in `metrics_bar_plot`
 
 
-def _save_figure(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     """Render ``fig`` as PNG at DPI and write it atomically to ``path``; returns ``path``."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
@@ -101,7 +101,7 @@ def bar_plot(
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(max(4.0, 1.1 * len(summary) + 2.0), 4.0), layout="tight")
         _draw_bars(fig.add_subplot(), summary, metric, label or metric, value_format, by)
-        return _save_figure(fig, path)
+        return save_figure(fig, path)
 
 
 def metrics_bar_plot(
@@ -129,7 +129,7 @@ def metrics_bar_plot(
             ax = fig.add_subplot(nrows, ncols, i + 1)
             value_format = formats.get(metric, DEFAULT_FORMAT)
             _draw_bars(ax, summary, metric, labels.get(metric, metric), value_format, by)
-        return _save_figure(fig, path)
+        return save_figure(fig, path)
 
 
 def _plottable_columns(metrics: pd.DataFrame, ys: Sequence[str]) -> list[str]:
@@ -169,4 +169,35 @@ def learning_curve_plot(
             ax.grid(alpha=0.3)
         axes[-1].set_xlabel(x)
         fig.suptitle(title)
-        return _save_figure(fig, path)
+        return save_figure(fig, path)
+
+
+def sweep_plot(frame: pd.DataFrame, x: str, metric: str, path: Path, *, title: str) -> Path:
+    """One line per policy of ``metric`` against the swept column ``x``: the mean over the rows of each
+    (policy, x) with a band of one sample std (no band where a point has one row).
+
+    ``frame`` holds columns POLICY, ``x`` and ``metric`` (e.g. one row per policy, seed and swept
+    value). Returns ``path`` (a 150 dpi PNG).
+
+    Raises: KeyError naming a missing column.
+    """
+    missing = [column for column in (POLICY, x, metric) if column not in frame.columns]
+    if missing:
+        raise KeyError(f"sweep_plot: columns {missing} not in the frame; available: {list(frame.columns)}")
+    grouped = frame.groupby([POLICY, x], sort=False)[metric]
+    stats = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1).fillna(0.0)}).reset_index()
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(7.0, 4.2), layout="tight")
+        ax = fig.subplots()
+        for policy, points in stats.groupby(POLICY, sort=False):
+            points = points.sort_values(x)
+            ax.plot(points[x], points["mean"], marker="o", markersize=4, label=str(policy))
+            ax.fill_between(
+                points[x], points["mean"] - points["std"], points["mean"] + points["std"], alpha=0.15
+            )
+        ax.set_xlabel(x)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, ncols=2)
+        ax.set_title(title)
+        return save_figure(fig, path)

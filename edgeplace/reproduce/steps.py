@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata
+from edgeplace.algos.registry import rllib_run_dir, run_training
 from edgeplace.algos.train_config import TrainConfig
-from edgeplace.algos.training import METRICS_FILE, train
+from edgeplace.algos.training import METRICS_FILE
 from edgeplace.atomic_io import write_text_atomic
 from edgeplace.evaluation.runner import evaluate_policies
 from edgeplace.policy import Policy
@@ -46,17 +47,18 @@ class TrainingStep:
 
 def ensure_trained(step: TrainingStep, out: Path) -> TrainedRun:
     """Train ``step`` unless ``out/runs/<name>`` already holds a checkpoint at its budget; a shorter
-    checkpoint is resumed."""
+    checkpoint is resumed. Algorithms with stages (AgentVNE) resume each stage."""
     run_dir = out / RUNS_DIR / step.name
-    checkpoint = latest_checkpoint(run_dir)
+    rllib_dir = rllib_run_dir(step.config.algo, run_dir)
+    checkpoint = latest_checkpoint(rllib_dir)
     done = checkpoint is not None and read_metadata(checkpoint)["timesteps"] >= step.config.timesteps
     if not done:
         start = read_metadata(checkpoint)["timesteps"] if checkpoint is not None else 0
         with training_progress(step.config.timesteps, start=start) as on_iteration:
-            train(step.config, run_dir, resume=checkpoint is not None, on_iteration=on_iteration)
-        checkpoint = latest_checkpoint(run_dir)
+            run_training(step.config, run_dir, resume=checkpoint is not None, on_iteration=on_iteration)
+        checkpoint = latest_checkpoint(rllib_dir)
     assert checkpoint is not None
-    return TrainedRun(step.name, checkpoint, pd.read_csv(run_dir / METRICS_FILE))
+    return TrainedRun(step.name, checkpoint, pd.read_csv(rllib_dir / METRICS_FILE))
 
 
 def ensure_evaluated(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,18 +10,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from edgeplace.atomic_io import write_text_atomic
 from edgeplace.envs.genai_chain import ChainKPI
 from edgeplace.evaluation.plots import learning_curve_plot, metrics_bar_plot
 from edgeplace.evaluation.report import table_markdown
 from edgeplace.evaluation.statistics import POLICY, SEED, compare, stat_column, summarize
 from edgeplace.reproduce import vamappo_paper as paper
+from edgeplace.reproduce.report_files import records, write_report_files
 from edgeplace.reproduce.steps import TrainedRun
 
 if TYPE_CHECKING:
     from edgeplace.reproduce.vamappo import Budget
 
-REPORT_FILE, SUMMARY_FILE = "report.md", "summary.json"
 SLA, UTILITY, LATENCY, COMM, CV = (
     ChainKPI.SLA_SATISFACTION,
     ChainKPI.UTILITY,
@@ -378,15 +376,11 @@ def write_report(results: ReproductionResults, out: Path) -> Path:
         s4_section(results),
         ablation_section(results),
         runs_section(results),
-        "## Figures\n\n" + "\n".join(f"![{path.stem}]({path.name})" for path in figures),
     ]
-    report = out / REPORT_FILE
-    write_text_atomic(report, "\n\n".join(sections) + "\n")
     summary: dict[str, Any] = {
         "budget": results.budget.name,
-        "targets": [dict(zip(("target", "measured", "met"), row, strict=True)) for row in target_rows],
+        "targets": records(("target", "measured", "met"), target_rows),
         "s4": summarize(results.s4, [SLA, UTILITY, LATENCY, COMM, CV]).to_dict("records"),
         "ablation": summarize(results.ablation, [UTILITY, SLA]).to_dict("records"),
     }
-    write_text_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=float))
-    return report
+    return write_report_files(out, sections, figures, summary)

@@ -16,7 +16,14 @@ from edgeplace.algos.agentvne.gal_vne import (
     pretrain_gal_vne,
 )
 from edgeplace.algos.agentvne.labels import LabelMode, node_targets, noderank_targets
-from edgeplace.algos.agentvne.pretrain import BEST_FILE, PretrainConfig, evaluate_loss, pretrain
+from edgeplace.algos.agentvne.pretrain import (
+    BEST_FILE,
+    DATASET_FILE,
+    PretrainConfig,
+    evaluate_loss,
+    prepare_dataset,
+    pretrain,
+)
 from edgeplace.algos.agentvne.registration import register_agentvne_policies
 from edgeplace.algos.agentvne.similarity_task import SimilarityTask, load_similarity_network
 from edgeplace.envs.agent_vne import VNEKPI, AgentVNEEnv, VNEObsKey, static_network
@@ -110,6 +117,19 @@ def test_dataset_is_seeded_sized_and_round_trips(tiny_dataset, tmp_path):
         loaded.observations[VNEObsKey.HOST_MASK], tiny_dataset.observations[VNEObsKey.HOST_MASK]
     )
     assert loaded.env_config == tiny_dataset.env_config and loaded.label_mode == "realized"
+    assert loaded.rates == tiny_dataset.rates == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+def test_cached_dataset_is_reused_only_for_the_same_rates(tmp_path):
+    first = prepare_dataset(TINY, tmp_path, episodes=2, arrivals=6, rates=(0.2,), seed=1)
+    assert first.rates == (0.2,)
+    assert len(prepare_dataset(TINY, tmp_path, episodes=9, arrivals=9, rates=(0.2,), seed=1)) == len(first)
+    heavier = prepare_dataset(TINY, tmp_path, episodes=2, arrivals=6, rates=(3.0,), seed=1)
+    assert heavier.rates == (3.0,) and VNEDataset.load(tmp_path / DATASET_FILE).rates == (3.0,)
+    # Same requests at a higher rate: more of them find the substrate busy, so the states differ.
+    assert not np.array_equal(
+        heavier.observations[VNEObsKey.NODE_FEATURES], first.observations[VNEObsKey.NODE_FEATURES]
+    )
 
 
 def test_pretraining_lowers_the_loss_and_keeps_and_resumes_the_best(tiny_dataset, tmp_path):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from edgeplace.algos.agentvne.stages import FINETUNE_DIR, PRETRAIN_DIR, train_agentvne
+from edgeplace.algos.agentvne.settings import FINETUNE_DIR, PRETRAIN_DIR
 from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata
-from edgeplace.algos.registry import algorithm_train_defaults
+from edgeplace.algos.registry import algorithm_train_defaults, rllib_run_dir, run_training
 from edgeplace.algos.train_config import TrainConfig
 
 TINY = {
@@ -23,13 +23,18 @@ def _config(timesteps: int) -> TrainConfig:
     })  # fmt: skip
 
 
+def test_rllib_runs_of_staged_algorithms_live_in_their_stage_directory(tmp_path):
+    assert rllib_run_dir("agentvne", tmp_path) == tmp_path / FINETUNE_DIR
+    assert rllib_run_dir("mappo", tmp_path) == tmp_path
+
+
 def test_pretrains_then_finetunes_from_the_best_network_and_resumes(ray_session, tmp_path):
-    first = train_agentvne(_config(20), tmp_path)
+    first = run_training(_config(20), tmp_path)  # the registry runs AgentVNE's two stages
     best = tmp_path / PRETRAIN_DIR / "best.pt"
     assert best.is_file() and first.checkpoint == latest_checkpoint(tmp_path / FINETUNE_DIR)
     options = read_metadata(first.checkpoint)["train_config"]["algo_options"]
     assert options["pretrained"] == str(best)
     stamp = best.stat().st_mtime_ns
-    resumed = train_agentvne(_config(40), tmp_path, resume=True)
+    resumed = run_training(_config(40), tmp_path, resume=True)
     assert resumed.iterations == first.iterations + 1
     assert best.stat().st_mtime_ns == stamp  # the finished pre-training is not redone

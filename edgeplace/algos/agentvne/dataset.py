@@ -49,6 +49,8 @@ class VNEDataset:
     node_targets: np.ndarray
     env_config: Mapping[str, Any]
     label_mode: str = LabelMode.REALIZED
+    rates: tuple[float, ...] = DEFAULT_RATES
+    """The arrival rates the teacher episodes were drawn from."""
 
     def __len__(self) -> int:
         return int(self.targets.shape[0])
@@ -62,6 +64,7 @@ class VNEDataset:
             self.node_targets[indices],
             self.env_config,
             self.label_mode,
+            self.rates,
         )
 
     def split(self, train_fraction: float = 0.8, seed: int = 0) -> tuple[VNEDataset, VNEDataset]:
@@ -86,7 +89,9 @@ class VNEDataset:
     def save(self, path: Path) -> None:
         """Write a compressed ``.npz`` atomically."""
         buffer = io.BytesIO()
-        metadata = json.dumps({"env_config": dict(self.env_config), "label_mode": str(self.label_mode)})
+        metadata = json.dumps(
+            {"env_config": dict(self.env_config), "label_mode": str(self.label_mode), "rates": self.rates}
+        )
         np.savez_compressed(
             buffer,
             **{f"obs/{key}": value for key, value in self.observations.items()},
@@ -108,6 +113,7 @@ class VNEDataset:
                 data[NODE_TARGETS],
                 metadata["env_config"],
                 metadata["label_mode"],
+                tuple(metadata.get("rates", DEFAULT_RATES)),
             )
 
 
@@ -163,4 +169,5 @@ def collect_dataset(
         stacked[NODE_TARGETS],
         base,
         str(LabelMode(label_mode)),
+        tuple(float(rate) for rate in rates),
     )

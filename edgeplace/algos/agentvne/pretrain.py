@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from edgeplace.algos.agentvne.dataset import VNEDataset, collect_dataset
 from edgeplace.algos.agentvne.labels import LabelMode
+from edgeplace.algos.agentvne.settings import DEFAULT_RATES
 from edgeplace.atomic_io import write_bytes_atomic
 from edgeplace.envs.agent_vne import AgentVNEConfig
 from edgeplace.progress import episode_progress
@@ -220,17 +221,22 @@ def prepare_dataset(
     *,
     episodes: int = 100,
     arrivals: int = 50,
+    rates: Sequence[float] = DEFAULT_RATES,
     seed: int = 0,
     label_mode: LabelMode | str = LabelMode.REALIZED,
 ) -> VNEDataset:
-    """``out_dir/dataset.npz`` when it was made for this env config and label mode, else collect and
-    save it (so a resumed run trains on the same data)."""
+    """``out_dir/dataset.npz`` when it was made for this env config, arrival rates and label mode, else
+    collect and save it (so a resumed run trains on the same data)."""
+    rates = tuple(float(rate) for rate in rates)
     path = Path(out_dir) / DATASET_FILE
     env = AgentVNEConfig.from_env_config(env_config).to_env_config()
     if path.is_file():
         dataset = VNEDataset.load(path)
-        if dataset.env_config == env and dataset.label_mode == str(LabelMode(label_mode)):
+        wanted = (env, rates, str(LabelMode(label_mode)))
+        if (dataset.env_config, dataset.rates, dataset.label_mode) == wanted:
             return dataset
-    dataset = collect_dataset(env, episodes=episodes, arrivals=arrivals, seed=seed, label_mode=label_mode)
+    dataset = collect_dataset(
+        env, episodes=episodes, arrivals=arrivals, rates=rates, seed=seed, label_mode=label_mode
+    )
     dataset.save(path)
     return dataset

@@ -30,6 +30,9 @@ AGENTVNE_TRAIN_DEFAULTS: dict[str, Any] = {
     "grad_clip": 1.0,
 }
 
+#: Where ``edgeplace train agent-vne --algo agentvne`` puts each stage inside its run directory.
+PRETRAIN_DIR, FINETUNE_DIR = "pretrain", "finetune"
+
 #: lambda ~ U{0.1, ..., 0.6} (spec f).
 DEFAULT_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 

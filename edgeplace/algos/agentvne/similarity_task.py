@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from edgeplace.algos.agentvne.pretrain import (
     prepare_dataset,
     pretrain,
 )
+from edgeplace.algos.agentvne.settings import DEFAULT_RATES
 from edgeplace.envs.agent_vne import StaticNetwork, static_network
 from edgeplace.envs.agent_vne.observation import FEATURE_DIM
 from edgeplace.models.resource_similarity import ResourceSimilarityNetwork
@@ -79,14 +80,22 @@ def pretrain_agentvne(
     *,
     episodes: int = 100,
     arrivals: int = 50,
+    rates: Sequence[float] = DEFAULT_RATES,
     label_mode: LabelMode | str = LabelMode.REALIZED,
     resume: bool = True,
     show_progress: bool = False,
 ) -> PretrainResult:
-    """Spec f end to end: teacher dataset (cached in ``out_dir``), 80/20 split, pre-training."""
+    """Spec f end to end: teacher dataset (episodes at arrival rates drawn from ``rates``, cached in
+    ``out_dir``), 80/20 split, pre-training."""
     config = config or PretrainConfig()
     dataset = prepare_dataset(
-        env_config, out_dir, episodes=episodes, arrivals=arrivals, seed=config.seed, label_mode=label_mode
+        env_config,
+        out_dir,
+        episodes=episodes,
+        arrivals=arrivals,
+        rates=rates,
+        seed=config.seed,
+        label_mode=label_mode,
     )
     train, val = dataset.split(0.8, config.seed)
     task = SimilarityTask(static_network(dataset.env_config), model_config)

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgeplace.algos.agentvne.pretrain import PretrainConfig
-from edgeplace.algos.agentvne.settings import AgentVNESettings
+from edgeplace.algos.agentvne.settings import FINETUNE_DIR, PRETRAIN_DIR, AgentVNESettings
 from edgeplace.algos.agentvne.similarity_task import pretrain_agentvne
 from edgeplace.algos.checkpoints import latest_checkpoint
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import TrainingResult, train
-
-PRETRAIN_DIR, FINETUNE_DIR = "pretrain", "finetune"
+from edgeplace.envs.agent_vne import AgentVNEConfig
+from edgeplace.torch_threads import torch_threads
 
 
 def train_agentvne(
@@ -28,15 +28,17 @@ def train_agentvne(
     ``resume`` continues the fine-tuning from its latest checkpoint."""
     run_dir = Path(run_dir)
     settings = AgentVNESettings.from_options(config.algo_options)
-    pretrained = pretrain_agentvne(
-        config.env_config,
-        run_dir / PRETRAIN_DIR,
-        PretrainConfig(epochs=settings.pretrain_epochs, seed=config.seed),
-        episodes=settings.pretrain_episodes,
-        arrivals=settings.pretrain_arrivals,
-        resume=True,
-        show_progress=True,
-    )
+    with torch_threads(1):  # batches of 16 in the driver: a second thread only spins (torch_threads)
+        pretrained = pretrain_agentvne(
+            config.env_config,
+            run_dir / PRETRAIN_DIR,
+            PretrainConfig(epochs=settings.pretrain_epochs, seed=config.seed),
+            episodes=settings.pretrain_episodes,
+            arrivals=settings.pretrain_arrivals,
+            rates=settings.arrival_rates or (AgentVNEConfig.from_env_config(config.env_config).arrival_rate,),
+            resume=True,
+            show_progress=True,
+        )
     finetune = config.replace(algo_options={**config.algo_options, "pretrained": str(pretrained.best_path)})
     finetune_dir = run_dir / FINETUNE_DIR
     resume_finetune = resume and latest_checkpoint(finetune_dir) is not None

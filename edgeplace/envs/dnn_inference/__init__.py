@@ -20,6 +20,7 @@ SCENARIO = Scenario(
     kpis=tuple(DnnKPI),
     primary_kpis=(DnnKPI.REWARD, DnnKPI.FAILURE_RATE, DnnKPI.COST_PER_SLOT, DnnKPI.DELAY_PER_REQUEST_S),
     description="configuration, DNN model and server per inference request, all agents at once (HISPER)",
+    agents_config=DnnInferenceConfig.for_agents,
 )
 
 __all__ = [

@@ -71,6 +71,16 @@ class DnnInferenceConfig:
         if not isinstance(self.topology, str) or ":" not in self.topology:
             raise ValueError(f"topology must be a topology URI 'scheme:...', got {self.topology!r}")
 
+    @staticmethod
+    def for_agents(agents: int) -> dict[str, int]:
+        """The env config entries of ``agents`` agents in all (2N: N OD and N MOT).
+
+        Raises: ValueError for an odd or non-positive count.
+        """
+        if isinstance(agents, bool) or not isinstance(agents, int) or agents < 2 or agents % 2:
+            raise ValueError(f"--agents: dnn-inference needs an even number >= 2 (OD + MOT), got {agents!r}")
+        return {"agents_per_service": agents // 2}
+
     @property
     def num_agents(self) -> int:
         """2N: one agent per request, OD agents first."""
