@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 #: epsilon of Eq.19's row normalisation.
 ROW_NORM_EPS = 1e-8
@@ -42,6 +43,10 @@ class ColumnwiseNTN(nn.Module):
             raise ValueError(f"ColumnwiseNTN: expected {self.max_nodes} substrate rows, got {h_s.shape[1]}")
         t = torch.einsum("bjd,jde->bje", h_s, self.weight)  # (B, Ns, d): H_s[b, j]^T W[j]
         return torch.einsum("bje,bie->bij", t, h_v)  # (B, Nv, Ns)
+
+    def log_scores(self, h_v: Tensor, h_s: Tensor) -> Tensor:
+        """log sigmoid(Z), finite where the sigmoid underflows. Shapes as :meth:`scores`."""
+        return F.logsigmoid(self.scores(h_v, h_s))
 
     def forward(self, h_v: Tensor, h_s: Tensor, vn_mask: Tensor, sn_mask: Tensor) -> Tensor:
         s = torch.sigmoid(self.scores(h_v, h_s)) * sn_mask.unsqueeze(1).to(h_v.dtype)  # (B, Nv, Ns)

@@ -41,3 +41,8 @@ class ResourceSimilarityNetwork(nn.Module):
     def forward(self, graphs: GraphPair) -> Tensor:
         h_v, h_s = self.encoder(graphs)  # (B, Nv, d), (B, Ns, d)
         return self.ntn(h_v, h_s, graphs.vn_mask, graphs.sn_mask)  # (B, Nv, Ns)
+
+    def log_similarity(self, graphs: GraphPair) -> Tensor:
+        """log sigmoid(Z): P before Eq.19's row normalisation, in log space (what the sampling
+        distribution needs; the normalisation cancels in it). Shapes: GraphPair -> (B, Nv, Ns)."""
+        return self.ntn.log_scores(*self.encoder(graphs))

@@ -55,17 +55,22 @@ def policy_rows(obs: Mapping[str, Tensor]) -> Tensor:
     return (obs[VNEObsKey.VN_MASK] > 0.5) & (obs[VNEObsKey.ANCHOR_TARGET] == NO_TARGET)
 
 
-def masked_log_pi(similarity: Tensor, obs: Mapping[str, Tensor]) -> Tensor:
-    """log pi_i(j) = log(P_ij m_ij / sum_j' P_ij' m_ij') with m = HOST_MASK (spec e), MASKED_LOGIT where
+#: Smallest log pi of a feasible node (pi >= 1e-8).
+LOG_PI_FLOOR = float(np.log(1e-8))
+
+
+def masked_log_pi(log_scores: Tensor, obs: Mapping[str, Tensor]) -> Tensor:
+    """log pi_i(j) = log(S_ij m_ij / sum_j' S_ij' m_ij') with m = HOST_MASK (spec e), MASKED_LOGIT where
     m_ij = 0, and whole rows at MASKED_LOGIT for anchors, padded agents and agents no node can host.
 
-    Shapes: similarity P (B, Nv, Ns); ``obs`` batched -> (B, Nv, Ns).
+    ``log_scores`` is log S for any positive scores proportional to P within a row: the sigmoid scores
+    before Eq.19's row normalisation give the same pi and, in log space (``logsigmoid``), stay finite
+    where the sigmoid underflows. log pi is floored at LOG_PI_FLOOR so PPO's probability ratio stays
+    finite when a realised host had a vanishing probability.
+
+    Shapes: log_scores (B, Nv, Ns); ``obs`` batched -> (B, Nv, Ns).
     """
     keep = (obs[VNEObsKey.HOST_MASK] > 0.5) & policy_rows(obs).unsqueeze(-1)  # (B, Nv, Ns)
-    weights = torch.where(keep, similarity, torch.zeros_like(similarity))
-    keep = keep & (weights > 0)
-    total = weights.sum(dim=-1, keepdim=True)  # (B, Nv, 1)
-    log_pi = torch.log(weights.clamp_min(torch.finfo(weights.dtype).tiny)) - torch.log(
-        total.clamp_min(torch.finfo(weights.dtype).tiny)
-    )
+    masked = torch.where(keep, log_scores, torch.full_like(log_scores, MASKED_LOGIT))  # finite everywhere
+    log_pi = (masked - torch.logsumexp(masked, dim=-1, keepdim=True)).clamp_min(LOG_PI_FLOOR)
     return torch.where(keep, log_pi, torch.full_like(log_pi, MASKED_LOGIT))

@@ -77,7 +77,7 @@ class AgentVNEModule(TorchRLModule, ValueFunctionAPI):
 
     def log_pi(self, obs: dict[str, Tensor]) -> Tensor:
         """Masked log pi. Shapes: batched obs -> (B, Nv, Ns)."""
-        return masked_log_pi(self.similarity(self._graphs(obs)), obs)
+        return masked_log_pi(self.similarity.log_similarity(self._graphs(obs)), obs)
 
     def _decode(self, obs: dict[str, Tensor], log_pi: Tensor, gumbel: Tensor | None) -> Tensor:
         numpy_obs = {key: value.detach().cpu().numpy() for key, value in obs.items()}

@@ -69,7 +69,7 @@ class AgentVNEPolicy:
         batch = {key: np.stack([np.asarray(obs[key]) for obs in observations]) for key in keys}
         tensors = as_tensors(batch)
         with torch.inference_mode():
-            log_pi = masked_log_pi(self.network(graph_pair(tensors, self.adjacency)), tensors)
+            log_pi = masked_log_pi(self.network.log_similarity(graph_pair(tensors, self.adjacency)), tensors)
         return self.decoder.decode(log_pi.numpy(), batch)
 
     @classmethod
