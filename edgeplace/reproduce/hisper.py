@@ -379,7 +379,8 @@ def run_hisper_reproduction(
 
 def _evaluate_and_report(out: Path, chosen: Budget, runs: Mapping[str, TrainedRun], console: Console) -> Path:
     """The final evaluations, Fig. 9's decision times and the report."""
-    from edgeplace.reproduce.hisper_report import ReproductionResults, write_report
+    from edgeplace.reproduce.hisper_report import write_report
+    from edgeplace.reproduce.hisper_results import ReproductionResults
 
     evaluations = {}
     for agents in AGENT_COUNTS:

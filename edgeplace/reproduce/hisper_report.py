@@ -11,161 +11,37 @@ The final evaluation plays episode 0 of each evaluation seed through the shared 
 same streams for every policy; the curves during training reset the env with the evaluation seed
 itself (spec f). Both are fixed; they are different streams.
 
-Statistics: "final" of a training curve is the mean of its last :data:`FINAL_EVALUATIONS`
-evaluations; the Welch t-tests compare per-episode values of the final evaluation (learned policies:
-training seeds x evaluation seeds; baselines: evaluation seeds). "Stable" is the first evaluation after
-which the reward stays above ``final - 0.05 (final - random)``, with ``final`` the mean of the last
-:data:`STABLE_WINDOW` evaluations and ``random`` Random's mean evaluation reward (spec h).
+Statistics and plots: :mod:`hisper_results`, :mod:`hisper_plots`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from edgeplace.envs.dnn_inference import AgentKPI, DnnKPI, agent_ids, agent_kpi
-from edgeplace.evaluation.plots import save_figure
 from edgeplace.evaluation.report import table_markdown
 from edgeplace.evaluation.statistics import POLICY, welch_t_test
 from edgeplace.reproduce import hisper_paper as paper
-from edgeplace.reproduce.report_files import records, write_report_files
-from edgeplace.reproduce.steps import TrainedRun
-
-if TYPE_CHECKING:
-    from edgeplace.reproduce.hisper import Budget
-
-ALPHA = 0.05
-FINAL_EVALUATIONS, STABLE_WINDOW, STABLE_MARGIN = 10, 20, 0.05
-LEARNED = ("hisper", "hasac", "happo")
-BASELINES = ("heuristic", "greedy-sequential", "random")
-POLICIES = (*LEARNED, *BASELINES)
-TRAIN_SEED = "train_seed"
-#: Fig. 7 panels: metrics.csv column of the training evaluation, final-evaluation KPI, title.
-CURVE_PANELS = (
-    ("eval_episode_return_mean", DnnKPI.REWARD, "reward (episode sum)"),
-    ("eval_kpi_r_acc", DnnKPI.R_ACC, "accuracy r1 (episode sum)"),
-    ("eval_kpi_r_cost", DnnKPI.R_COST, "cost r3 = -cost (episode sum)"),
-    ("eval_kpi_r_delay", DnnKPI.R_DELAY, "delay r2 = -delay (episode sum)"),
+from edgeplace.reproduce.hisper_plots import curves_plot, decision_plot, failure_plot, per_agent_plot
+from edgeplace.reproduce.hisper_results import (
+    ALPHA,
+    LEARNED,
+    POLICIES,
+    ReproductionResults,
+    curve_final,
+    eval_curve,
+    paired_gap,
+    run_of,
+    seconds_per_steps,
+    steps_to_stable,
+    welch_row,
 )
-FAILURE_CURVE = "eval_kpi_failure_rate"
-COLORS = {
-    "hisper": "#C44E52",
-    "hasac": "#4C72B0",
-    "happo": "#55A868",
-    "heuristic": "#8172B2",
-    "greedy-sequential": "#937860",
-    "random": "#7F7F7F",
-}
-
-
-@dataclass(frozen=True)
-class ReproductionResults:
-    """Everything the report is built from.
-
-    Attributes:
-        runs: run name (``<algo>-a<N>-seed<s>``) -> the finished run.
-        evaluations: agent count -> the final evaluation, one row per (policy, train_seed, seed,
-            episode); ``train_seed`` is -1 for the baselines.
-        decision_time: rows (agents, policy, requests, seconds) of Fig. 9.
-    """
-
-    budget: Budget
-    runs: Mapping[str, TrainedRun]
-    evaluations: Mapping[int, pd.DataFrame]
-    decision_time: pd.DataFrame
-
-
-# --- numbers ------------------------------------------------------------------------------------
-def run_of(results: ReproductionResults, algo: str, agents: int, seed: int) -> TrainedRun:
-    return results.runs[f"{algo}-a{agents}-seed{seed}"]
-
-
-def eval_curve(run: TrainedRun, agents: int, column: str = "eval_episode_return_mean") -> pd.DataFrame:
-    """The evaluations during a run: columns ``steps`` (env steps), ``value`` and ``wall_s``."""
-    metrics = run.metrics
-    if column not in metrics:
-        return pd.DataFrame({"steps": [], "value": [], "wall_s": []})
-    rows = metrics[metrics[column].notna()]
-    return pd.DataFrame(
-        {
-            "steps": rows["timesteps"].to_numpy() / agents,
-            "value": rows[column].to_numpy(dtype=float),
-            "wall_s": rows["wall_s"].to_numpy(dtype=float),
-        }
-    )
-
-
-def curve_final(values: Sequence[float], last: int = FINAL_EVALUATIONS) -> float:
-    """Mean of the last ``last`` evaluations (all of them when there are fewer); NaN when none."""
-    values = np.asarray(values, dtype=float)
-    return float(values[-last:].mean()) if values.size else float("nan")
-
-
-def stable_index(values: Sequence[float], random_reward: float, window: int = STABLE_WINDOW) -> int | None:
-    """Index of the first evaluation after which every evaluation stays above
-    ``final - STABLE_MARGIN (final - random_reward)`` (``final``: mean of the last ``window``); None
-    when there are no evaluations or the last one is not above the threshold.
-
-    Shapes: values (n,) rewards in evaluation order.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return None
-    final = curve_final(values, window)
-    threshold = final - STABLE_MARGIN * (final - random_reward)
-    below = np.flatnonzero(values <= threshold)
-    if below.size == 0:
-        return 0
-    first = int(below[-1]) + 1
-    return first if first < values.size else None
-
-
-def policy_values(frame: pd.DataFrame, policy: str, metric: str) -> np.ndarray:
-    return frame.loc[frame[POLICY] == policy, metric].to_numpy(dtype=float)
-
-
-def welch_row(frame: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float]:
-    """(mean(a) - mean(b), two-sided p) of ``metric`` over the episodes of policies a and b."""
-    result = welch_t_test(policy_values(frame, a, metric), policy_values(frame, b, metric))
-    return result.mean_diff, result.p_value
-
-
-def paired_gap(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
-    """Per (training seed, evaluation seed) differences a - b of ``metric``. Shapes: -> (n,)."""
-    keys = [TRAIN_SEED, "seed", "episode"]
-    left = frame[frame[POLICY] == a].set_index(keys)[metric]
-    right = frame[frame[POLICY] == b].set_index(keys)[metric]
-    joined = pd.concat([left.rename("a"), right.rename("b")], axis=1, join="inner")
-    return (joined["a"] - joined["b"]).to_numpy(dtype=float)
-
-
-def steps_to_stable(results: ReproductionResults, algo: str, agents: int) -> list[tuple[float, float]]:
-    """(env steps, wall s) to stable per training seed of ``algo`` (NaN where the run never settles)."""
-    random = float(policy_values(results.evaluations[agents], "random", DnnKPI.REWARD).mean())
-    out = []
-    for seed in results.budget.training_seeds:
-        curve = eval_curve(run_of(results, algo, agents, seed), agents)
-        index = stable_index(curve["value"], random)
-        out.append(
-            (float("nan"), float("nan"))
-            if index is None
-            else (float(curve["steps"].iloc[index]), float(curve["wall_s"].iloc[index]))
-        )
-    return out
-
-
-def seconds_per_steps(run: TrainedRun, agents: int, steps: int = 2000) -> float:
-    """Median wall seconds per ``steps`` env steps over a run's iterations (robust to a resume pause)."""
-    metrics = run.metrics
-    wall = np.diff(np.concatenate(([0.0], metrics["wall_s"].to_numpy(dtype=float))))
-    per_iteration = np.diff(np.concatenate(([0.0], metrics["timesteps"].to_numpy(dtype=float)))) / agents
-    return float(np.median(wall[1:] / per_iteration[1:] * steps)) if len(wall) > 1 else float("nan")
+from edgeplace.reproduce.report_files import records, write_report_files
 
 
 def _yes(flag: bool) -> str:
@@ -410,103 +286,6 @@ def runs_section(results: ReproductionResults) -> str:
         for name, run in results.runs.items()
     ]
     return "## Training runs\n\n" + table_markdown(["run", "agent decisions", "iterations", "wall s"], rows)
-
-
-# --- plots --------------------------------------------------------------------------------------
-def _learned_curves(results: ReproductionResults, algo: str, agents: int, column: str) -> pd.DataFrame:
-    """Mean, min and max over training seeds of an eval column, per env step (seeds aligned by step)."""
-    curves = [
-        eval_curve(run_of(results, algo, agents, s), agents, column).set_index("steps")["value"].rename(s)
-        for s in results.budget.training_seeds
-    ]
-    table = pd.concat(curves, axis=1)
-    return pd.DataFrame({"mean": table.mean(1), "low": table.min(1), "high": table.max(1)})
-
-
-def _curve_axes(
-    ax: Any, results: ReproductionResults, agents: int, column: str, kpi: str, title: str
-) -> None:
-    frame = results.evaluations[agents]
-    for algo in LEARNED:
-        curve = _learned_curves(results, algo, agents, column)
-        if curve.empty:
-            continue
-        ax.plot(curve.index, curve["mean"], color=COLORS[algo], label=algo)
-        ax.fill_between(curve.index, curve["low"], curve["high"], color=COLORS[algo], alpha=0.2)
-    for name in BASELINES:
-        values = policy_values(frame, name, kpi)
-        if values.size:
-            ax.axhline(values.mean(), color=COLORS[name], linestyle="--", label=name)
-    ax.set_title(f"{title}, {agents} agents")
-    ax.set_xlabel("env steps")
-    ax.grid(alpha=0.3)
-
-
-def curves_plot(results: ReproductionResults, agents: int, path: Path) -> Path:
-    """Fig. 7: reward, accuracy, cost and delay during training (mean and range over training seeds;
-    baselines dashed at their final-evaluation mean)."""
-    fig = Figure(figsize=(12, 8), layout="constrained")
-    for ax, (column, kpi, title) in zip(fig.subplots(2, 2).flat, CURVE_PANELS, strict=True):
-        _curve_axes(ax, results, agents, column, kpi, title)
-    fig.axes[0].legend(fontsize=8)
-    return save_figure(fig, path)
-
-
-def failure_plot(results: ReproductionResults, path: Path) -> Path:
-    """Fig. 8: failure rate during training at each agent count."""
-    fig = Figure(figsize=(6 * len(results.evaluations), 4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(results.evaluations)))
-    for ax, agents in zip(axes, results.evaluations, strict=True):
-        _curve_axes(ax, results, agents, FAILURE_CURVE, DnnKPI.FAILURE_RATE, "failure rate")
-    axes[0].legend(fontsize=8)
-    return save_figure(fig, path)
-
-
-def decision_plot(results: ReproductionResults, path: Path) -> Path:
-    """Fig. 9: median act_batch seconds against the number of requests (log-log)."""
-    groups = list(results.decision_time.groupby("agents"))
-    fig = Figure(figsize=(6 * max(1, len(groups)), 4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, max(1, len(groups))))
-    for ax, (agents, part) in zip(axes, groups, strict=False):
-        for policy, rows in part.groupby("policy"):
-            rows = rows.sort_values("requests")
-            ax.plot(
-                rows["requests"], rows["seconds"], marker="o", color=COLORS.get(str(policy)), label=policy
-            )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("requests per decision batch")
-        ax.set_ylabel("seconds")
-        ax.set_title(f"decision time, {agents} agents")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    return save_figure(fig, path)
-
-
-def per_agent_plot(results: ReproductionResults, agents: int, path: Path) -> Path:
-    """Fig. 10: per-agent accuracy, cost and delay (final evaluation means) of every policy."""
-    frame = results.evaluations[agents]
-    ids = agent_ids(agents // 2)
-    kpis = (AgentKPI.ACCURACY, AgentKPI.COST, AgentKPI.DELAY_S)
-    policies = [p for p in POLICIES if (frame[POLICY] == p).any()]
-    fig = Figure(figsize=(15, 4), layout="constrained")
-    width = 0.8 / max(1, len(policies))
-    x = np.arange(len(ids))
-    for ax, kpi in zip(fig.subplots(1, len(kpis)), kpis, strict=True):
-        means = frame.groupby(POLICY)[[agent_kpi(a, kpi) for a in ids]].mean()
-        for i, policy in enumerate(policies):
-            ax.bar(
-                x + (i - (len(policies) - 1) / 2) * width,
-                means.loc[policy].to_numpy(),
-                width,
-                color=COLORS[policy],
-                label=policy,
-            )
-        ax.set_xticks(x, ids, rotation=45)
-        ax.set_title(f"per-agent {kpi}, {agents} agents")
-        ax.grid(alpha=0.3, axis="y")
-    fig.axes[0].legend(fontsize=8)
-    return save_figure(fig, path)
 
 
 def write_report(results: ReproductionResults, out: Path) -> Path:

@@ -21,15 +21,8 @@ from edgeplace.reproduce.hisper import (
     train_config,
     training_steps,
 )
-from edgeplace.reproduce.hisper_report import (
-    ReproductionResults,
-    claims,
-    curve_final,
-    ordering,
-    paired_gap,
-    stable_index,
-    write_report,
-)
+from edgeplace.reproduce.hisper_report import claims, ordering, write_report
+from edgeplace.reproduce.hisper_results import ReproductionResults, curve_final, paired_gap, stable_index
 from edgeplace.reproduce.steps import TrainedRun
 
 QUICK = BUDGETS["quick"]

@@ -1,0 +1,135 @@
+"""The HISPER reproduction's results and the statistics the report draws on: final and stable points of
+the evaluation curves, Welch t-tests of the final evaluation, and training time per env step.
+
+"Final" of a training curve is the mean of its last :data:`FINAL_EVALUATIONS` evaluations; the Welch
+t-tests compare per-episode values of the final evaluation (learned policies: training seeds x
+evaluation seeds; baselines: evaluation seeds). "Stable" is the first evaluation after which the reward
+stays above ``final - 0.05 (final - random)``, with ``final`` the mean of the last
+:data:`STABLE_WINDOW` evaluations and ``random`` Random's mean evaluation reward (spec h).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from edgeplace.envs.dnn_inference import DnnKPI
+from edgeplace.evaluation.statistics import POLICY, welch_t_test
+from edgeplace.reproduce.steps import TrainedRun
+
+if TYPE_CHECKING:
+    from edgeplace.reproduce.hisper import Budget
+
+ALPHA = 0.05
+FINAL_EVALUATIONS, STABLE_WINDOW, STABLE_MARGIN = 10, 20, 0.05
+LEARNED = ("hisper", "hasac", "happo")
+BASELINES = ("heuristic", "greedy-sequential", "random")
+POLICIES = (*LEARNED, *BASELINES)
+TRAIN_SEED = "train_seed"
+
+
+@dataclass(frozen=True)
+class ReproductionResults:
+    """Everything the report is built from.
+
+    Attributes:
+        runs: run name (``<algo>-a<N>-seed<s>``) -> the finished run.
+        evaluations: agent count -> the final evaluation, one row per (policy, train_seed, seed,
+            episode); ``train_seed`` is -1 for the baselines.
+        decision_time: rows (agents, policy, requests, seconds) of Fig. 9.
+    """
+
+    budget: Budget
+    runs: Mapping[str, TrainedRun]
+    evaluations: Mapping[int, pd.DataFrame]
+    decision_time: pd.DataFrame
+
+
+def run_of(results: ReproductionResults, algo: str, agents: int, seed: int) -> TrainedRun:
+    return results.runs[f"{algo}-a{agents}-seed{seed}"]
+
+
+def eval_curve(run: TrainedRun, agents: int, column: str = "eval_episode_return_mean") -> pd.DataFrame:
+    """The evaluations during a run: columns ``steps`` (env steps), ``value`` and ``wall_s``."""
+    metrics = run.metrics
+    if column not in metrics:
+        return pd.DataFrame({"steps": [], "value": [], "wall_s": []})
+    rows = metrics[metrics[column].notna()]
+    return pd.DataFrame(
+        {
+            "steps": rows["timesteps"].to_numpy() / agents,
+            "value": rows[column].to_numpy(dtype=float),
+            "wall_s": rows["wall_s"].to_numpy(dtype=float),
+        }
+    )
+
+
+def curve_final(values: Sequence[float], last: int = FINAL_EVALUATIONS) -> float:
+    """Mean of the last ``last`` evaluations (all of them when there are fewer); NaN when none."""
+    values = np.asarray(values, dtype=float)
+    return float(values[-last:].mean()) if values.size else float("nan")
+
+
+def stable_index(values: Sequence[float], random_reward: float, window: int = STABLE_WINDOW) -> int | None:
+    """Index of the first evaluation after which every evaluation stays above
+    ``final - STABLE_MARGIN (final - random_reward)`` (``final``: mean of the last ``window``); None
+    when there are no evaluations or the last one is not above the threshold.
+
+    Shapes: values (n,) rewards in evaluation order.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return None
+    final = curve_final(values, window)
+    threshold = final - STABLE_MARGIN * (final - random_reward)
+    below = np.flatnonzero(values <= threshold)
+    if below.size == 0:
+        return 0
+    first = int(below[-1]) + 1
+    return first if first < values.size else None
+
+
+def policy_values(frame: pd.DataFrame, policy: str, metric: str) -> np.ndarray:
+    return frame.loc[frame[POLICY] == policy, metric].to_numpy(dtype=float)
+
+
+def welch_row(frame: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float]:
+    """(mean(a) - mean(b), two-sided p) of ``metric`` over the episodes of policies a and b."""
+    result = welch_t_test(policy_values(frame, a, metric), policy_values(frame, b, metric))
+    return result.mean_diff, result.p_value
+
+
+def paired_gap(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
+    """Per (training seed, evaluation seed) differences a - b of ``metric``. Shapes: -> (n,)."""
+    keys = [TRAIN_SEED, "seed", "episode"]
+    left = frame[frame[POLICY] == a].set_index(keys)[metric]
+    right = frame[frame[POLICY] == b].set_index(keys)[metric]
+    joined = pd.concat([left.rename("a"), right.rename("b")], axis=1, join="inner")
+    return (joined["a"] - joined["b"]).to_numpy(dtype=float)
+
+
+def steps_to_stable(results: ReproductionResults, algo: str, agents: int) -> list[tuple[float, float]]:
+    """(env steps, wall s) to stable per training seed of ``algo`` (NaN where the run never settles)."""
+    random = float(policy_values(results.evaluations[agents], "random", DnnKPI.REWARD).mean())
+    out = []
+    for seed in results.budget.training_seeds:
+        curve = eval_curve(run_of(results, algo, agents, seed), agents)
+        index = stable_index(curve["value"], random)
+        out.append(
+            (float("nan"), float("nan"))
+            if index is None
+            else (float(curve["steps"].iloc[index]), float(curve["wall_s"].iloc[index]))
+        )
+    return out
+
+
+def seconds_per_steps(run: TrainedRun, agents: int, steps: int = 2000) -> float:
+    """Median wall seconds per ``steps`` env steps over a run's iterations (robust to a resume pause)."""
+    metrics = run.metrics
+    wall = np.diff(np.concatenate(([0.0], metrics["wall_s"].to_numpy(dtype=float))))
+    per_iteration = np.diff(np.concatenate(([0.0], metrics["timesteps"].to_numpy(dtype=float)))) / agents
+    return float(np.median(wall[1:] / per_iteration[1:] * steps)) if len(wall) > 1 else float("nan")
