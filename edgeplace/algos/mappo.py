@@ -33,6 +33,26 @@ def module_ids(config: TrainConfig, agent_ids: list[str]) -> dict[str, str]:
     return {agent: mapping(agent) for agent in agent_ids}
 
 
+def ppo_training_settings(config: TrainConfig) -> dict[str, Any]:
+    """``PPOConfig.training`` keywords of a run: batch sizes, epochs, the learning rate (linearly decayed
+    to 0 over the budget when ``lr_decay``), discount, GAE lambda, loss coefficients and clipping."""
+    lr: float | list[list[float]] = config.lr
+    if config.lr_decay:
+        lr = [[0, config.lr], [config.timesteps, 0.0]]
+    return {
+        "train_batch_size_per_learner": config.train_batch_size,
+        "minibatch_size": config.minibatch_size,
+        "num_epochs": config.num_epochs,
+        "lr": lr,
+        "gamma": config.gamma,
+        "lambda_": config.gae_lambda,
+        "entropy_coeff": config.entropy_coeff,
+        "vf_loss_coeff": config.vf_loss_coeff,
+        "clip_param": config.clip_param,
+        "grad_clip": config.grad_clip,
+    }
+
+
 def build_ppo_config(
     config: TrainConfig, base: PPOConfig | None = None, model_defaults: Mapping[str, Any] | None = None
 ) -> PPOConfig:
@@ -48,9 +68,6 @@ def build_ppo_config(
     mapping_fn = (
         shared_policy_mapping if config.module_sharing is ModuleSharing.SHARED else per_agent_policy_mapping
     )
-    lr: float | list[list[float]] = config.lr
-    if config.lr_decay:
-        lr = [[0, config.lr], [config.timesteps, 0.0]]
     return (
         (base or PPOConfig())
         .environment(config.scenario, env_config=dict(config.env_config), disable_env_checking=True)
@@ -69,18 +86,7 @@ def build_ppo_config(
             num_envs_per_env_runner=config.num_envs_per_env_runner,
         )
         .learners(num_learners=config.num_learners, num_gpus_per_learner=config.num_gpus_per_learner)
-        .training(
-            train_batch_size_per_learner=config.train_batch_size,
-            minibatch_size=config.minibatch_size,
-            num_epochs=config.num_epochs,
-            lr=lr,
-            gamma=config.gamma,
-            lambda_=config.gae_lambda,
-            entropy_coeff=config.entropy_coeff,
-            vf_loss_coeff=config.vf_loss_coeff,
-            clip_param=config.clip_param,
-            grad_clip=config.grad_clip,
-        )
+        .training(**ppo_training_settings(config))
         .callbacks(KPICallback)
         .debugging(seed=config.seed)
         .reporting(metrics_num_episodes_for_smoothing=100)

@@ -15,7 +15,7 @@ from edgeplace.algos.agentvne.learner import VALUE_LR, VALUE_WARMUP_UPDATES, Age
 from edgeplace.algos.agentvne.module import agentvne_module_spec
 from edgeplace.algos.agentvne.settings import AgentVNESettings
 from edgeplace.algos.agentvne.traffic import ARRIVAL_RATES_KEY, ArrivalRateCallback
-from edgeplace.algos.mappo import shared_policy_mapping
+from edgeplace.algos.mappo import ppo_training_settings, shared_policy_mapping
 from edgeplace.algos.train_config import SHARED_MODULE_ID, ModuleSharing, TrainConfig
 
 #: PPO's value clipping would cut the -P_fail = -100 returns; the spec clips only the policy ratio.
@@ -36,9 +36,6 @@ def build_agentvne_config(config: TrainConfig) -> PPOConfig:
         "dropout": 0.0,  # exact PPO ratios: the sampling and the train passes must agree
         **config.model,
     }
-    lr: float | list[list[float]] = config.lr
-    if config.lr_decay:
-        lr = [[0, config.lr], [config.timesteps, 0.0]]
     return (
         PPOConfig()
         .environment(config.scenario, env_config=dict(config.env_config), disable_env_checking=True)
@@ -61,20 +58,7 @@ def build_agentvne_config(config: TrainConfig) -> PPOConfig:
                 ARRIVAL_RATES_KEY: settings.arrival_rates,
             },
         )
-        .training(
-            train_batch_size_per_learner=config.train_batch_size,
-            minibatch_size=config.minibatch_size,
-            num_epochs=config.num_epochs,
-            lr=lr,
-            gamma=config.gamma,
-            lambda_=config.gae_lambda,
-            entropy_coeff=config.entropy_coeff,
-            vf_loss_coeff=config.vf_loss_coeff,
-            vf_clip_param=VF_CLIP,
-            use_kl_loss=False,
-            clip_param=config.clip_param,
-            grad_clip=config.grad_clip,
-        )
+        .training(**ppo_training_settings(config), vf_clip_param=VF_CLIP, use_kl_loss=False)
         .callbacks(ArrivalRateCallback)
         .debugging(seed=config.seed)
         .reporting(metrics_num_episodes_for_smoothing=100)
