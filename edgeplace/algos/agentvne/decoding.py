@@ -11,41 +11,12 @@ from edgeplace.envs.agent_vne.decoder import (
     DEFAULT_RESTARTS,
     GreedyBFSDecoder,
     ListMode,
-    lead_agent,
-    pin_anchors,
     priority_ranks,
 )
-from edgeplace.envs.agent_vne.feasibility import UNPLACED, FeasibilityOracle
+from edgeplace.envs.agent_vne.feasibility import UNPLACED
 from edgeplace.envs.agent_vne.observation import VNEObsKey, request_from_observation
-from edgeplace.envs.agent_vne.request import VirtualRequest
 from edgeplace.envs.agent_vne.static import StaticNetwork
 from edgeplace.models.item_scoring_head import MASKED_LOGIT
-
-
-class TracingDecoder(GreedyBFSDecoder):
-    """The greedy-BFS decoder that also reports the tentative hosts of a failed decode (spec f: a
-    rejected request's log-probability counts the nodes the decoder had tentatively assigned)."""
-
-    def decode_with_attempt(
-        self, request: VirtualRequest, ranks: np.ndarray, node_free: np.ndarray, link_free_mbps: np.ndarray
-    ) -> tuple[bool, np.ndarray]:
-        """(accepted, hosts): all hosts on success; else the tentative hosts of the last attempt
-        (-1 = unplaced). Same rules as :meth:`GreedyBFSDecoder.decode`. Shapes: -> (V,) int64."""
-        oracle = FeasibilityOracle(self.static, request, node_free, link_free_mbps)
-        lead = lead_agent(request, self.static.ref_capacity)
-        excluded = np.zeros(self.static.num_nodes, dtype=bool)
-        for _ in range(self.restarts + 1):
-            oracle.reset()
-            if not pin_anchors(oracle):
-                break
-            host = self._first_feasible(oracle, lead, ranks[lead], excluded)
-            if host is None:
-                break
-            excluded[host] = True
-            oracle.place(lead, host)
-            if self._bfs(oracle, lead, ranks):
-                return True, oracle.hosts.copy()
-        return False, oracle.hosts.copy()
 
 
 class ListDecoder:
@@ -58,7 +29,7 @@ class ListDecoder:
 
     def __init__(self, static: StaticNetwork, restarts: int = DEFAULT_RESTARTS) -> None:
         self.static = static
-        self.decoder = TracingDecoder(static, restarts)
+        self.decoder = GreedyBFSDecoder(static, restarts)
 
     def decode(
         self, log_pi: np.ndarray, obs: Mapping[str, np.ndarray], gumbel: np.ndarray | None = None

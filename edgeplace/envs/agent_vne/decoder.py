@@ -149,21 +149,30 @@ class GreedyBFSDecoder:
         Shapes: ranks (V, N) from :func:`priority_ranks`; node_free (N, 3); link_free_mbps (E,);
         returns (V,) int64.
         """
+        accepted, hosts = self.decode_with_attempt(request, ranks, node_free, link_free_mbps)
+        return hosts if accepted else None
+
+    def decode_with_attempt(
+        self, request: VirtualRequest, ranks: np.ndarray, node_free: np.ndarray, link_free_mbps: np.ndarray
+    ) -> tuple[bool, np.ndarray]:
+        """(accepted, hosts): every host on success; else the tentative hosts of the last attempt
+        (UNPLACED where none; AgentVNE's log-probability of a rejection counts them, spec f).
+        Shapes as :meth:`decode`."""
         oracle = FeasibilityOracle(self.static, request, node_free, link_free_mbps)
         lead = lead_agent(request, self.static.ref_capacity)
         excluded = np.zeros(self.static.num_nodes, dtype=bool)
         for _ in range(self.restarts + 1):
             oracle.reset()
             if not pin_anchors(oracle):
-                return None
+                break
             host = self._first_feasible(oracle, lead, ranks[lead], excluded)
             if host is None:
-                return None
+                break
             excluded[host] = True
             oracle.place(lead, host)
             if self._bfs(oracle, lead, ranks):
-                return oracle.hosts.copy()
-        return None
+                return True, oracle.hosts.copy()
+        return False, oracle.hosts.copy()
 
     def _bfs(self, oracle: FeasibilityOracle, seed: int, ranks: np.ndarray) -> bool:
         request = oracle.request
