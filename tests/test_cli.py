@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from edgeplace.cli import app
@@ -58,3 +59,14 @@ def test_agents_option_sets_the_agent_count_where_the_scenario_has_one(tmp_path)
     assert result.exit_code != 0 and "even number" in str(result.exception)
     result = runner.invoke(app, ["train", "genai-chain", "--agents", "8", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "genai-chain has no agent count option" in str(result.exception)
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_train_writes_checkpoints_under_a_relative_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as the README's quickstart runs: --out relative to the working directory
+    budget = ["--timesteps", "200", "--batch", "200", "--minibatch", "100", "--epochs", "1"]
+    args = ["train", "genai-chain", "--topology", "synthetic:genai-small", *budget, "--envs-per-runner", "2",
+            "--out", "runs/relative"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "relative" / "checkpoints" / "LATEST").is_file()

@@ -101,7 +101,7 @@ def train(
     on_iteration: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainingResult:
     """Train ``config`` into ``run_dir``; with ``resume``, continue from its latest checkpoint."""
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()  # RLlib writes checkpoints through a pyarrow filesystem URI
     run_dir.mkdir(parents=True, exist_ok=True)
     scenario = get_scenario(config.scenario)
     algo = build_algorithm_config(config).build_algo()
