@@ -40,6 +40,7 @@ from edgeplace.algos.checkpoints import read_metadata, resolve_checkpoint
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import train
+from edgeplace.envs.genai_chain import GenAIChainConfig
 from edgeplace.serve.genai_chain_placer import ChainPlacer
 from edgeplace.serve.routes import Route
 from edgeplace.serve.schemas import ChainPlaceBatchRequest, ChainPlaceRequest
@@ -132,7 +133,8 @@ def bare_times_ms(
     a lone /place, a full /place batch at concurrency 32, a /place-batch call)."""
     torch.set_num_threads(1)
     policy = ModulePolicy.from_checkpoint(checkpoint)
-    placer = ChainPlacer.from_env_config(policy, read_metadata(checkpoint)["env_config"], None, top_k=5)
+    config = GenAIChainConfig.from_env_config(read_metadata(checkpoint)["env_config"])
+    placer = ChainPlacer(policy, config, top_k=5)
     one, batch = (
         ChainPlaceRequest.model_validate(place_body),
         ChainPlaceBatchRequest.model_validate(batch_body),
@@ -140,7 +142,7 @@ def bare_times_ms(
     load, telemetry = placer.state_arrays(one.state)
 
     def jobs(requests):
-        return [placer.job(load, telemetry, 0, request, field="request") for request in requests]
+        return [placer.request_job(load, telemetry, 0, request, field="request") for request in requests]
 
     observation = placer.observer.observe(jobs([one.request])[0].progress, load, telemetry)
     agent = placer.agent_ids[0]

@@ -17,10 +17,12 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
-from edgeplace.serve.genai_chain_placer import ChainJob, ChainPlacer
+from edgeplace.serve.placer import ScenarioPlacer
 from edgeplace.serve.routes import create_api
-from edgeplace.serve.served_policies import PolicySource, ServedPolicies, resolve_sources
+from edgeplace.serve.scenarios import PLACERS
+from edgeplace.serve.served_policies import ServedPolicies
 from edgeplace.serve.settings import ServeArgs
+from edgeplace.serve.sources import PolicySource, resolve_sources
 
 PLACE_BATCH_SIZE = 32
 """``@serve.batch`` size of ``/place``: concurrent requests share one forward per stage."""
@@ -43,7 +45,7 @@ class PlacementService:
     """A replica: the served policies and their FastAPI app.
 
     Args:
-        sources: resolved checkpoints (see :func:`resolve_sources`).
+        sources: resolved checkpoints (see :func:`edgeplace.serve.sources.resolve_sources`).
         args: the application's arguments.
     """
 
@@ -56,9 +58,9 @@ class PlacementService:
         return create_api(self.policies, self.place_one, self.args)
 
     @serve.batch(max_batch_size=PLACE_BATCH_SIZE, batch_wait_timeout_s=PLACE_BATCH_WAIT_S)
-    async def place_one(self, placers: list[ChainPlacer], jobs: list[ChainJob]) -> list[bytes]:
-        """Place concurrent ``/place`` jobs together: one batched forward per stage for each policy
-        among them; returns each job's ``ChainPlacement`` JSON. Runs on the event loop: a compute
+    async def place_one(self, placers: list[ScenarioPlacer], jobs: list[Any]) -> list[bytes]:
+        """Place concurrent ``/place`` jobs together: each policy among them places its jobs with
+        batched forwards; returns each job's placement JSON. Runs on the event loop: a compute
         thread would fight it for the GIL (measured: /place at concurrency 32 fell from ~190 to ~90
         requests/s)."""
         rows_by_placer: dict[int, list[int]] = {}
@@ -67,7 +69,7 @@ class PlacementService:
         documents: dict[int, bytes] = {}
         for rows in rows_by_placer.values():
             placed = placers[rows[0]].place([jobs[row] for row in rows])
-            documents.update(zip(rows, placed.json_documents(), strict=True))
+            documents.update(zip(rows, placed, strict=True))
         return [documents[row] for row in range(len(jobs))]
 
 
@@ -79,6 +81,6 @@ def build_app(args: dict[str, Any]) -> Application:
         CheckpointError, ValueError: a checkpoint that cannot be served.
     """
     settings = ServeArgs.model_validate(args)
-    sources = resolve_sources(settings)
+    sources = resolve_sources(settings, PLACERS)
     deployment = PlacementService.options(ray_actor_options={"num_cpus": settings.replica_cpus})
     return deployment.bind(sources, settings)

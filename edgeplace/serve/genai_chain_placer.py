@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Self
 
 import numpy as np
 
@@ -25,7 +25,16 @@ from edgeplace.envs.genai_chain.system_model import RequestProfile, StageOutcome
 from edgeplace.obs_keys import ObsKey
 from edgeplace.serve.chain_placements import PlacedChains
 from edgeplace.serve.errors import ServeInputError
-from edgeplace.serve.schemas import ChainNetworkState, ChainPlaceRequest, ChainRequest
+from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas, SchemaComponents, schema_property
+from edgeplace.serve.schemas import (
+    ChainBatchPlacement,
+    ChainNetworkState,
+    ChainPlaceBatchRequest,
+    ChainPlacement,
+    ChainPlaceRequest,
+    ChainRequest,
+)
+from edgeplace.serve.sources import PolicySource
 from edgeplace.workloads.genai_chain import NUM_MODEL_TYPES, NUM_STAGES
 
 SCENARIO_ID = "genai-chain"
@@ -61,7 +70,7 @@ def top_k_actions(
     return top, probabilities, allowed[rows, top]
 
 
-class ChainPlacer:
+class ChainPlacer(ScenarioPlacer[ChainJob]):
     """Places genai-chain requests with one trained policy on one topology.
 
     Args:
@@ -71,30 +80,61 @@ class ChainPlacer:
         top_k: candidates listed per stage.
     """
 
+    scenario = SCENARIO_ID
+    schemas = ScenarioSchemas(ChainPlaceRequest, ChainPlacement, ChainPlaceBatchRequest, ChainBatchPlacement)
+    place_summary = "Place the 5 stages of one request on the given network state."
+    place_batch_summary = (
+        "Place each request independently on the same network state (loads are not carried from one "
+        "request to the next): 5 batched forwards in all."
+    )
+    decisions_per_request = NUM_STAGES
+
     def __init__(self, policy: ModulePolicy, config: GenAIChainConfig, top_k: int) -> None:
         env = GenAIChainEnv(config)
         self.policy, self.config, self.top_k = policy, config, top_k
         self.observer = env.observer
         self.agent_ids = tuple(env.possible_agents)
-        self.num_nodes = self.observer.num_nodes
         self.num_instances = env.workload.num_instances
         self.missing_types = frozenset(range(1, NUM_MODEL_TYPES + 1)) - set(
             env.workload.instance_type.tolist()
         )
 
     @classmethod
-    def from_env_config(
-        cls, policy: ModulePolicy, env_config: Mapping[str, Any], topology: str | None, top_k: int
-    ) -> ChainPlacer:
-        """The checkpoint's env config, on ``topology`` if given (then padded to fit its node count)."""
-        values = dict(env_config)
-        if topology is not None:
-            values.update(topology=topology, max_nodes=None)
+    def load(cls, source: PolicySource, top_k: int) -> Self:
+        """The checkpoint's module on its env config; an override topology is padded to its own node
+        count (the module's attention does not depend on it)."""
+        policy = ModulePolicy.from_checkpoint(source.checkpoint, name=source.name)
+        values = source.env_config
+        if source.topology is not None:
+            values["max_nodes"] = None
         return cls(policy, GenAIChainConfig.from_env_config(values), top_k)
+
+    @property
+    def policy_name(self) -> str:
+        return self.policy.name
 
     @property
     def topology(self) -> str:
         return self.config.topology
+
+    @property
+    def num_nodes(self) -> int:
+        return self.observer.num_nodes
+
+    @property
+    def num_actions(self) -> int:
+        """M: the candidate model instances."""
+        return self.num_instances
+
+    @classmethod
+    def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
+        num_nodes = [placer.num_nodes for placer in placers.values()]
+        for field in ("load", "telemetry"):
+            array = schema_property(components, ChainNetworkState, field)
+            array["minItems"], array["maxItems"] = min(num_nodes), max(num_nodes)
+        windows = [placer.config.requests_per_episode for placer in placers.values()]
+        schema_property(components, ChainNetworkState, "request_index")["maximum"] = min(windows) - 1
+        schema_property(components, ChainRequest, "access_node")["maximum"] = max(num_nodes) - 1
 
     def example(self) -> ChainPlaceRequest:
         """A request body that this placer accepts as is: an idle network, a feasible route."""
@@ -124,7 +164,22 @@ class ChainPlacer:
             )
         return np.asarray(state.load, dtype=np.float64), np.asarray(state.telemetry, dtype=np.float64)
 
-    def job(
+    def job(self, body: ChainPlaceRequest) -> ChainJob:
+        load, telemetry = self.state_arrays(body.state)
+        return self.request_job(load, telemetry, body.state.request_index, body.request, field="request")
+
+    def place(self, jobs: Sequence[ChainJob]) -> list[bytes]:
+        return self.placements(jobs).json_documents()
+
+    def place_batch(self, body: ChainPlaceBatchRequest) -> bytes:
+        load, telemetry = self.state_arrays(body.state)
+        jobs = [
+            self.request_job(load, telemetry, body.state.request_index, request, field=f"requests[{index}]")
+            for index, request in enumerate(body.requests)
+        ]
+        return self.placements(jobs).batch_json()
+
+    def request_job(
         self, load: np.ndarray, telemetry: np.ndarray, request_index: int, request: ChainRequest, field: str
     ) -> ChainJob:
         """Check ``request`` (at body path ``field``) against the topology and make its job.
@@ -158,7 +213,7 @@ class ChainPlacer:
         progress = ChainProgress(profile, request_index, self.config.requests_per_episode)
         return ChainJob(load=load, telemetry=telemetry, progress=progress)
 
-    def place(self, jobs: Sequence[ChainJob]) -> PlacedChains:
+    def placements(self, jobs: Sequence[ChainJob]) -> PlacedChains:
         """Place every stage of every job: one batched forward per stage agent (5 for any batch).
 
         Each job starts from its own copy of its load; the jobs themselves are not changed.

@@ -1,46 +1,38 @@
 """The FastAPI app of a placement replica: routes, body limit and error handlers.
 
-Routes (OpenAPI at ``/docs`` and ``/openapi.json``)::
+Routes (OpenAPI at ``/docs`` and ``/openapi.json``), the placement ones for each served scenario::
 
     GET  /healthz                        liveness
     GET  /v1/policies                    served policies and their training metadata
-    POST /v1/genai-chain/place           one request on a network state
-    POST /v1/genai-chain/place-batch     many requests, each placed independently on one state
+    POST /v1/{scenario}/place            one request on a network state
+    POST /v1/{scenario}/place-batch      many requests on one network state
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from http import HTTPStatus
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from fastapi import FastAPI
 from fastapi.responses import Response
 
 from edgeplace.serve.errors import PLACEMENT_ERROR_RESPONSES, ServeInputError, install_error_handlers
-from edgeplace.serve.genai_chain_placer import SCENARIO_ID as CHAIN_SCENARIO
-from edgeplace.serve.genai_chain_placer import ChainJob, ChainPlacer
 from edgeplace.serve.limits import BodySizeLimit
 from edgeplace.serve.openapi import install_served_openapi
-from edgeplace.serve.schemas import (
-    ChainBatchPlacement,
-    ChainPlaceBatchRequest,
-    ChainPlacement,
-    ChainPlaceRequest,
-    Health,
-    HealthStatus,
-    PolicyInfo,
-)
+from edgeplace.serve.placer import ScenarioPlacer
+from edgeplace.serve.schemas import Health, HealthStatus, PolicyInfo
 from edgeplace.serve.served_policies import ServedPolicies
 from edgeplace.serve.settings import ServeArgs
 
 API_TITLE = "edgeplace placement API"
 
 
-#: Places one job and returns its ``ChainPlacement`` JSON; the deployment batches concurrent calls
-#: (``@serve.batch``).
-PlaceOne = Callable[[ChainPlacer, ChainJob], Awaitable[bytes]]
+#: Places one job with its placer and returns its placement JSON; the deployment batches concurrent
+#: calls (``@serve.batch``).
+PlaceOne = Callable[[ScenarioPlacer, Any], Awaitable[bytes]]
 
 
 class JSONBytes(Response):
@@ -72,7 +64,11 @@ def create_api(policies: ServedPolicies, place_one: PlaceOne, args: ServeArgs) -
     )
     app.add_middleware(BodySizeLimit, max_bytes=args.max_body_bytes)
     install_error_handlers(app)
-    install_served_openapi(app, policies.placers(CHAIN_SCENARIO), args.max_batch_requests)
+    install_served_openapi(
+        app,
+        {scenario: policies.placers(scenario) for scenario in policies.scenarios},
+        args.max_batch_requests,
+    )
 
     @app.get(Route.HEALTH)
     async def healthz() -> Health:
@@ -82,36 +78,8 @@ def create_api(policies: ServedPolicies, place_one: PlaceOne, args: ServeArgs) -
     async def list_policies() -> list[PolicyInfo]:
         return policies.infos()
 
-    @app.post(
-        Route.PLACE.of(CHAIN_SCENARIO), response_model=ChainPlacement, responses=PLACEMENT_ERROR_RESPONSES
-    )
-    async def place_chain(body: ChainPlaceRequest) -> JSONBytes:
-        """Place the 5 stages of one request on the given network state."""
-        placer = policies.placer(CHAIN_SCENARIO, body.policy)
-        load, telemetry = placer.state_arrays(body.state)
-        job = placer.job(load, telemetry, body.state.request_index, body.request, field="request")
-        return JSONBytes(await place_one(placer, job))
-
-    @app.post(
-        Route.PLACE_BATCH.of(CHAIN_SCENARIO),
-        response_model=ChainBatchPlacement,
-        responses=PLACEMENT_ERROR_RESPONSES,
-    )
-    async def place_chain_batch(body: ChainPlaceBatchRequest) -> JSONBytes:
-        """Place each request independently on the same network state: 5 batched forwards in all."""
-        if len(body.requests) > args.max_batch_requests:
-            raise ServeInputError(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "requests",
-                f"at most {args.max_batch_requests} requests per call, got {len(body.requests)}",
-            )
-        placer = policies.placer(CHAIN_SCENARIO, body.policy)
-        load, telemetry = placer.state_arrays(body.state)
-        jobs = [
-            placer.job(load, telemetry, body.state.request_index, request, field=f"requests[{index}]")
-            for index, request in enumerate(body.requests)
-        ]
-        return JSONBytes(placer.place(jobs).batch_json())
+    for scenario in policies.scenarios:
+        add_placement_routes(app, scenario, policies, place_one, args.max_batch_requests)
 
     @app.post(Route.PLACE, include_in_schema=False, response_model=None)
     @app.post(Route.PLACE_BATCH, include_in_schema=False, response_model=None)
@@ -119,3 +87,51 @@ def create_api(policies: ServedPolicies, place_one: PlaceOne, args: ServeArgs) -
         raise policies.unknown_scenario(scenario)  # served scenarios matched their own routes above
 
     return app
+
+
+def add_placement_routes(
+    app: FastAPI, scenario: str, policies: ServedPolicies, place_one: PlaceOne, max_batch_requests: int
+) -> None:
+    """``/v1/{scenario}/place`` and ``/place-batch`` with the bodies of the scenario's placer."""
+    kind = type(next(iter(policies.placers(scenario).values())))
+    schemas = kind.schemas
+
+    async def place(body: Any) -> JSONBytes:
+        placer = policies.placer(scenario, body.policy)
+        return JSONBytes(await place_one(placer, placer.job(body)))
+
+    async def place_batch(body: Any) -> JSONBytes:
+        if len(body.requests) > max_batch_requests:
+            raise ServeInputError(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                "requests",
+                f"at most {max_batch_requests} requests per call, got {len(body.requests)}",
+            )
+        return JSONBytes(policies.placer(scenario, body.policy).place_batch(body))
+
+    for path, endpoint, body_model, response_model, summary in (
+        (Route.PLACE, place, schemas.place_request, schemas.placement, kind.place_summary),
+        (
+            Route.PLACE_BATCH,
+            place_batch,
+            schemas.place_batch_request,
+            schemas.batch_placement,
+            kind.place_batch_summary,
+        ),
+    ):
+        app.add_api_route(
+            path.of(scenario),
+            _with_body(endpoint, body_model),
+            methods=["POST"],
+            response_model=response_model,
+            responses=PLACEMENT_ERROR_RESPONSES,
+            description=summary,
+            name=f"{endpoint.__name__}_{scenario}",
+        )
+
+
+def _with_body(endpoint: Callable[..., Any], model: type) -> Callable[..., Any]:
+    """``endpoint`` with its ``body`` parameter typed as ``model``, which FastAPI then validates."""
+    parameter = inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model)
+    endpoint.__signature__ = inspect.Signature([parameter], return_annotation=JSONBytes)  # type: ignore[attr-defined]
+    return endpoint

@@ -69,7 +69,9 @@ class PolicyInfo(BaseModel):
     checkpoint: str = Field(description="Absolute path of the algorithm checkpoint directory.")
     topology: str = Field(description="Topology URI the policy places on (an override if one was given).")
     num_nodes: int = Field(description="N: length of the per-node arrays of a network state.")
-    num_instances: int = Field(description="M: candidate model instances (action space).")
+    num_actions: int = Field(
+        description="Size of one agent decision's action space (genai-chain: the M model instances)."
+    )
     default: bool = Field(description="Whether requests of this scenario without ``policy`` use it.")
     training: dict[str, Any] = Field(
         description="The checkpoint's edgeplace metadata: algorithm name, iteration, timesteps, wall "

@@ -49,12 +49,12 @@ def test_batched_placement_equals_one_by_one_and_leaves_the_jobs_unchanged():
         ChainRequest(route=[3, 3, 2, 1, 2], omega=0.9, size_scale=1.5, access_node=0),
         ChainRequest(route=[2, 2, 2, 2, 2], omega=0.1, size_scale=0.0, access_node=24),
     ]
-    jobs = [placer.job(load, telemetry, 2, request, field="request") for request in requests]
-    batched = placer.place(jobs)
+    jobs = [placer.request_job(load, telemetry, 2, request, field="request") for request in requests]
+    batched = placer.placements(jobs)
     assert batched.instance.shape == (3, 5) and batched.candidates.shape == (3, 5, 3)
     for row, job in enumerate(jobs):
-        assert job.progress.stage == 0 and job.progress.elapsed_s == 0.0, "place() works on copies"
-        alone = placer.place([job])
+        assert job.progress.stage == 0 and job.progress.elapsed_s == 0.0, "placing works on copies"
+        alone = placer.placements([job])
         np.testing.assert_array_equal(alone.instance[0], batched.instance[row])
         np.testing.assert_allclose(alone.latency_s[0], batched.latency_s[row], rtol=1e-12)
     np.testing.assert_array_equal(load, jobs[0].load)

@@ -111,15 +111,15 @@ def test_served_actions_equal_env_side_greedy_evaluation(traced):
 def test_served_module_is_the_trained_one_not_a_fresh_one(served, env_config, traced):
     trained = ModulePolicy.from_checkpoint(served.checkpoint)
     fresh_modules = MultiRLModuleSpec.from_module(trained.modules).build()
-    fresh = ChainPlacer.from_env_config(
-        ModulePolicy("fresh", fresh_modules, trained.agent_modules), env_config, None, top_k=5
+    fresh = ChainPlacer(
+        ModulePolicy("fresh", fresh_modules, trained.agent_modules),
+        GenAIChainConfig.from_env_config(env_config),
+        top_k=5,
     )
     fresh_instances = []
     for arrival, _ in traced:
         body = ChainPlaceRequest.model_validate(place_body(arrival.state, arrival.request))
-        load, telemetry = fresh.state_arrays(body.state)
-        job = fresh.job(load, telemetry, body.state.request_index, body.request, field="request")
-        fresh_instances.append(fresh.place([job]).instance[0].tolist())
+        fresh_instances.append(fresh.placements([fresh.job(body)]).instance[0].tolist())
     assert fresh_instances != [instances_of(placement) for _, placement in traced]
 
 

@@ -1,0 +1,8 @@
+"""The scenarios the placement API serves: scenario id -> its :class:`ScenarioPlacer` class."""
+
+from __future__ import annotations
+
+from edgeplace.serve.genai_chain_placer import ChainPlacer
+from edgeplace.serve.placer import ScenarioPlacer
+
+PLACERS: dict[str, type[ScenarioPlacer]] = {placer.scenario: placer for placer in (ChainPlacer,)}
