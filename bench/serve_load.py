@@ -1,12 +1,14 @@
 """Load benchmark of the placement API on loopback (not in CI).
 
-For each Serve mode (default; ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``, what ``edgeplace serve`` uses;
-and that plus the opt-in HAProxy ingress, ``RAY_SERVE_ENABLE_HA_PROXY=1``) a child process serves
-the checkpoint with :func:`edgeplace.serve.server.run_server` on a fresh local Ray; ``wrk`` (a C
-client in its own process: ``apt-get install -y wrk``) drives ``/healthz`` (the no-op floor of the
-same deployment), ``/place`` and ``/place-batch`` (64 requests on one state) at concurrency 1, 8 and
-32. Prints p50/p99 latency, requests/s, agent decisions/s and the ratios to ``/healthz`` of the same
-run, plus the bare in-process time of the same module and placer. ``--fuzz N`` then runs
+For each Serve mode (``default``; ``throughput-optimized``: ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``,
+what ``edgeplace serve`` uses; ``haproxy``: that plus the HAProxy ingress, ``edgeplace serve
+--haproxy``) a child process serves the checkpoint with :func:`edgeplace.serve.server.run_server` on
+a fresh local Ray; ``wrk`` (a C client in its own process: ``apt-get install -y wrk``) drives
+``/healthz`` (the no-op floor of the same deployment), ``/place`` with an unknown policy (a 404 once
+the body is read and validated: the floor of a POST of that size), ``/place`` and ``/place-batch``
+(64 requests on one state) at concurrency 1, 8 and 32. Prints p50/p99 latency, requests/s, agent
+decisions/s and the ratios to ``/healthz`` of the same run, plus the bare in-process time of the same
+module and placer. ``--fuzz N`` then runs
 schemathesis (all checks, N examples per operation) against the ``edgeplace serve`` mode.
 
 Targets on 2 cores: ``/place`` at concurrency 32 >= 70% of ``/healthz`` requests/s; ``/place`` p50
@@ -22,7 +24,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,7 @@ from edgeplace.envs.genai_chain import GenAIChainConfig
 from edgeplace.serve.genai_chain_placer import ChainPlacer
 from edgeplace.serve.routes import Route
 from edgeplace.serve.schemas import ChainPlaceBatchRequest, ChainPlaceRequest
-from edgeplace.serve.server import HAPROXY_ENV, THROUGHPUT_OPTIMIZED_ENV
+from edgeplace.serve.server import HAPROXY_ENV, THROUGHPUT_OPTIMIZED_ENV, serve_switches
 from edgeplace.topology import load_topology
 from edgeplace.workloads.genai_chain import NUM_STAGES, load_workload
 
@@ -55,13 +56,15 @@ BATCH_REQUESTS = 64
 SERVE_MODE = "throughput-optimized"
 """The mode of ``edgeplace serve`` (run_server's default)."""
 MODES = {
-    "default": {THROUGHPUT_OPTIMIZED_ENV: "0", HAPROXY_ENV: "0"},
-    SERVE_MODE: {THROUGHPUT_OPTIMIZED_ENV: "1", HAPROXY_ENV: "0"},
-    "throughput-optimized + HAProxy": {THROUGHPUT_OPTIMIZED_ENV: "1", HAPROXY_ENV: "1"},
+    "default": {"throughput_optimized": False, "haproxy": False},
+    SERVE_MODE: {"throughput_optimized": True, "haproxy": False},
+    "haproxy": {"throughput_optimized": True, "haproxy": True},
 }
-HAPROXY_PORT_ENVS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
-"""HAProxy's fixed side ports (8404, 9101 on all interfaces): moved to free ones for the bench."""
+"""Serve modes by name: the ``run_server`` switches of each."""
+SWITCHES_OFF = {THROUGHPUT_OPTIMIZED_ENV: "0", HAPROXY_ENV: "0"}
 SERVER_START_TIMEOUT_S = 180.0
+REJECTED = {"policy": "no-such-policy"}
+"""Makes a /place body a 404 once read and validated (see ``Endpoint.rejected``)."""
 WRK_LUA = """wrk.method = "{method}"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("{body}", "rb")
@@ -72,12 +75,17 @@ _UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A load target: path, method, JSON body (None for GET) and agent decisions per call."""
+    """A load target: path, method, JSON body (None for GET) and agent decisions per call.
+
+    ``rejected``: the body names an unknown policy, so every call is a 404 after the body is read
+    and validated: Serve's floor for a POST of this size, placement excluded.
+    """
 
     label: str
     path: str
     body: dict | None
     decisions: int
+    rejected: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,20 +227,14 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
     raise TimeoutError(f"{url} not healthy after {timeout_s:.0f} s")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(checkpoint: Path, port: int, mode_env: dict[str, str]) -> subprocess.Popen:
+def start_server(checkpoint: Path, port: int, mode: dict[str, bool]) -> subprocess.Popen:
     """A child process running ``run_server`` on a fresh local Ray with the mode's Serve settings."""
     code = (  # a fresh Ray of its own, quiet like `edgeplace serve`'s (no worker logs to the driver)
         "import ray; from edgeplace.serve.server import run_server; "
         "ray.init(address='local', include_dashboard=False, log_to_driver=False); "
         f"run_server([{str(checkpoint)!r}], port={port}, blocking=True)"
     )
-    env = os.environ | mode_env | {name: str(free_port()) for name in HAPROXY_PORT_ENVS}
+    env = os.environ | SWITCHES_OFF | serve_switches(**mode)
     return subprocess.Popen(
         [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -273,6 +275,7 @@ def main() -> None:
     place_body, batch_body = sample_bodies(load_topology(TOPOLOGY).num_nodes)
     endpoints = [
         Endpoint("healthz", Route.HEALTH, None, 0),
+        Endpoint("place-rejected", Route.PLACE.of(SCENARIO), place_body | REJECTED, 0, rejected=True),
         Endpoint("place", Route.PLACE.of(SCENARIO), place_body, NUM_STAGES),
         Endpoint("place-batch", Route.PLACE_BATCH.of(SCENARIO), batch_body, NUM_STAGES * BATCH_REQUESTS),
     ]
@@ -281,8 +284,7 @@ def main() -> None:
         print(f"bare in-process {label:<28} {ms:8.3f} ms")
     url = f"http://127.0.0.1:{args.port}"
     for mode in args.mode or list(MODES):
-        mode_env = MODES[mode]
-        server = start_server(checkpoint, args.port, mode_env)
+        server = start_server(checkpoint, args.port, MODES[mode])
         try:
             wait_healthy(url, server, SERVER_START_TIMEOUT_S)
             results = {
@@ -310,10 +312,12 @@ def print_table(mode: str, endpoints: list[Endpoint], results: dict[tuple[str, i
         floor = results["healthz", c]
         for endpoint in endpoints:
             r = results[endpoint.label, c]
+            label = f"{endpoint.path} (404: unknown policy)" if endpoint.rejected else endpoint.path
+            errors = "all 404 (by design)" if endpoint.rejected else r.errors
             print(
-                f"| {endpoint.path} | {c} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_s:,.0f} | "
+                f"| {label} | {c} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_s:,.0f} | "
                 f"{r.requests_s * endpoint.decisions:,.0f} | {r.requests_s / floor.requests_s:.2f} | "
-                f"{r.p50_ms - floor.p50_ms:+.2f} | {r.errors} |"
+                f"{r.p50_ms - floor.p50_ms:+.2f} | {errors} |"
             )
 
 

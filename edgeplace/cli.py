@@ -184,12 +184,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Listen address (0.0.0.0: all interfaces)")] = "127.0.0.1",
     topology: Annotated[str | None, typer.Option(help="Place on this topology URI (zero-shot)")] = None,
     address: AddressOpt = None,
+    haproxy: Annotated[
+        bool, typer.Option(help="HAProxy ingress (Ray's bundled one): ~4x the requests/s of Serve's proxy")
+    ] = False,
 ) -> None:
     """Serve placement decisions over HTTP (Ray Serve + FastAPI; OpenAPI at /docs). Ctrl-C stops it."""
     from edgeplace.serve.server import run_server
 
     console.print(f"serving {', '.join(checkpoints)} on http://{host}:{port} (docs at /docs; Ctrl-C stops)")
-    run_server(list(checkpoints), port=port, host=host, address=address, topology=topology, blocking=True)
+    run_server(
+        list(checkpoints), port=port, host=host, address=address, topology=topology, haproxy=haproxy
+    )
 
 
 @app.command()

@@ -4,6 +4,8 @@ default, a cluster with ``address``/``RAY_ADDRESS``), Serve's HTTP proxy, then t
 from __future__ import annotations
 
 import os
+import socket
+from contextlib import ExitStack
 
 from edgeplace.runtime import ensure_ray
 
@@ -18,6 +20,28 @@ the /place throughput of Serve's proxy actor on 2 cores, which fetches each requ
 extra actor call. Not the default: it binds fixed stats and metrics ports (8404, 9101; env
 ``RAY_SERVE_HAPROXY_STATS_PORT`` / ``_METRICS_PORT``) on all interfaces, so one deployment per
 machine, and an haproxy outlives a Ray that is killed rather than stopped, blocking the next start."""
+HAPROXY_PORT_ENVS = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
+"""HAProxy's fixed side ports (8404, 9101): :func:`run_server` moves them to free ones unless set."""
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct TCP ports that are free on ``host`` now."""
+    with ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((host, 0))
+        return [probe.getsockname()[1] for probe in probes]
+
+
+def serve_switches(*, throughput_optimized: bool, haproxy: bool) -> dict[str, str]:
+    """Serve's environment switches for the chosen ingress (HAProxy implies throughput-optimised
+    mode; its side ports go to free ones)."""
+    switches = {THROUGHPUT_OPTIMIZED_ENV: "1"} if throughput_optimized or haproxy else {}
+    if haproxy:
+        switches[HAPROXY_ENV] = "1"
+        ports = free_ports(len(HAPROXY_PORT_ENVS))
+        switches |= {name: str(port) for name, port in zip(HAPROXY_PORT_ENVS, ports, strict=True)}
+    return switches
 
 
 def run_server(
@@ -29,6 +53,7 @@ def run_server(
     host: str = "127.0.0.1",
     topology: str | None = None,
     throughput_optimized: bool = True,
+    haproxy: bool = False,
 ) -> str:
     """Serve ``checkpoints`` (each ``[NAME=]PATH``) on ``http://host:port``; returns that URL.
 
@@ -42,13 +67,15 @@ def run_server(
         throughput_optimized: set ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` unless the environment sets
             it (see bench/serve_load.py; :data:`HAPROXY_ENV` is a further opt-in). Takes effect only
             for a Ray started here: a cluster keeps the settings it was started with.
+        haproxy: also set :data:`HAPROXY_ENV` (HAProxy in front of the replicas' own HTTP servers),
+            with its side ports on free ones unless the environment names them; same caveat.
 
     Raises:
         pydantic.ValidationError, CheckpointError, ValueError: arguments or checkpoints that cannot
             be served, before anything starts.
     """
-    if throughput_optimized:
-        os.environ.setdefault(THROUGHPUT_OPTIMIZED_ENV, "1")
+    for name, value in serve_switches(throughput_optimized=throughput_optimized, haproxy=haproxy).items():
+        os.environ.setdefault(name, value)
     # Serve reads its settings from the environment when it is imported: import it only now.
     from ray import serve
 

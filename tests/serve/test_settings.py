@@ -10,7 +10,13 @@ from pydantic import ValidationError
 
 from edgeplace.algos.checkpoints import METADATA_FILE, CheckpointError
 from edgeplace.serve.app import build_app
-from edgeplace.serve.server import run_server
+from edgeplace.serve.server import (
+    HAPROXY_ENV,
+    HAPROXY_PORT_ENVS,
+    THROUGHPUT_OPTIMIZED_ENV,
+    run_server,
+    serve_switches,
+)
 from edgeplace.serve.settings import CheckpointSpec, ServeArgs
 
 
@@ -47,3 +53,12 @@ def test_unservable_checkpoints_fail_before_anything_starts(tmp_path, tiny_check
     (other / METADATA_FILE).write_text(json.dumps({"scenario": "vne", "name": "x"}))
     with pytest.raises(ValueError, match="no Serve placer"):
         build_app({"checkpoints": [str(other)]})
+
+
+def test_serve_switches_of_each_ingress():
+    assert serve_switches(throughput_optimized=False, haproxy=False) == {}
+    assert serve_switches(throughput_optimized=True, haproxy=False) == {THROUGHPUT_OPTIMIZED_ENV: "1"}
+    haproxy = serve_switches(throughput_optimized=False, haproxy=True)
+    assert haproxy[THROUGHPUT_OPTIMIZED_ENV] == haproxy[HAPROXY_ENV] == "1"
+    side_ports = [int(haproxy[name]) for name in HAPROXY_PORT_ENVS]
+    assert len(set(side_ports)) == 2 and all(1024 <= port < 65536 for port in side_ports)
