@@ -192,9 +192,7 @@ def serve(
     from edgeplace.serve.server import run_server
 
     console.print(f"serving {', '.join(checkpoints)} on http://{host}:{port} (docs at /docs; Ctrl-C stops)")
-    run_server(
-        list(checkpoints), port=port, host=host, address=address, topology=topology, haproxy=haproxy
-    )
+    run_server(list(checkpoints), port=port, host=host, address=address, topology=topology, haproxy=haproxy)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.tune.registry import register_env
 
-from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS, FINETUNE_DIR
+from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS, FINETUNE_DIR, PRETRAIN_OPTIONS
 from edgeplace.algos.hisper.settings import PRESETS as HISPER_PRESETS
 from edgeplace.algos.mappo import build_ppo_config
 from edgeplace.algos.train_config import TrainConfig
@@ -38,6 +38,14 @@ def train_agentvne_stages(config: TrainConfig, run_dir: Path, **kwargs: Any) -> 
     return train_agentvne(config, run_dir, **kwargs)
 
 
+def pretrain_agentvne_stage(config: TrainConfig, run_dir: Path) -> TrainConfig:
+    """AgentVNE's NodeRank pre-training into RUN/pretrain; returns the fine-tuning config (imported
+    on use like its config builder)."""
+    from edgeplace.algos.agentvne.stages import pretrain_stage
+
+    return pretrain_stage(config, run_dir)
+
+
 def build_hisper_config(config: TrainConfig, preset: str) -> AlgorithmConfig:
     """A HISPER-family preset; imported on use like AgentVNE."""
     from edgeplace.algos.hisper.build import build_hisper_config as build
@@ -62,6 +70,17 @@ METAPPO_ENV = {"load_aware_migration": True}
 
 
 @dataclass(frozen=True)
+class Preparation:
+    """The stages of an algorithm that run before its RLlib run (AgentVNE: NodeRank pre-training). A
+    sweep runs them once, with its fixed config, and starts every trial from their output."""
+
+    run: Callable[[TrainConfig, Path], TrainConfig]
+    """Runs the stages into a run directory (resuming what is there) and returns the RLlib run's config."""
+    inputs: tuple[str, ...]
+    """The TrainConfig keys they read (``env_config``, ``algo_options.FIELD``): a sweep cannot search them."""
+
+
+@dataclass(frozen=True)
 class Algorithm:
     """An algorithm id's RLlib config builder, the scenarios it trains, and whether it takes
     ``algo_options`` (those that do validate them when the config is built)."""
@@ -75,6 +94,8 @@ class Algorithm:
     """Runs the whole training (``(config, run_dir, resume=, on_iteration=)``); None: one RLlib run."""
     rllib_subdir: str = ""
     """Where in the run directory ``trainer`` puts its RLlib run (checkpoints, metrics)."""
+    preparation: Preparation | None = None
+    """The stages ``trainer`` runs before the RLlib run (None: it has none)."""
 
 
 _GENAI, _VNE, _DNN = ("genai-chain",), ("agent-vne",), ("dnn-inference",)
@@ -88,6 +109,10 @@ _ALGORITHMS: dict[str, Algorithm] = {
         train_defaults={k: v for k, v in AGENTVNE_TRAIN_DEFAULTS.items() if k not in ("scenario", "algo")},
         trainer=train_agentvne_stages,
         rllib_subdir=FINETUNE_DIR,
+        preparation=Preparation(
+            pretrain_agentvne_stage,
+            ("env_config", "model", *(f"algo_options.{name}" for name in PRETRAIN_OPTIONS)),
+        ),
     ),
     **{name: Algorithm(partial(build_hisper_config, preset=name), _DNN) for name in HISPER_PRESETS},
     "happo": Algorithm(build_happo_config, _DNN),
@@ -126,6 +151,11 @@ def run_training(
 
     trainer = _algorithm(config.algo).trainer or train
     return trainer(config, Path(run_dir), resume=resume, on_iteration=on_iteration)
+
+
+def algorithm_preparation(algo: str) -> Preparation | None:
+    """The stages ``algo`` runs before its RLlib run, or None."""
+    return _algorithm(algo).preparation
 
 
 def rllib_run_dir(algo: str, run_dir: str | Path) -> Path:

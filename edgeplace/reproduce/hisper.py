@@ -14,18 +14,18 @@ Budgets (:data:`BUDGETS`):
 
 - ``paper``: the spec's sizes and step counts (6e5 steps, 30,000 updates of 1,000 per run). ~1.7 s per
   update on one CPU core at 8 agents, so ~14 h per run on a CPU: a GPU job (``num_gpus_per_learner``).
-- ``quick``: the spec's algorithm and hyperparameters (learning rates, alpha, tau, discount) with smaller
-  networks (embeddings 16, actor 64-64, critic 128-128, LSTM 32), batch 256, 32 updates per 1,000 steps
-  (the paper: 50), a 10,000-step prefill and 40,000 steps per run, evaluated every 1,000 steps on the 10
-  fixed seeds. Measured on one core (torch 1 thread, the other core busy): 91 / 114 ms per HISPER update
-  at 8 / 10 agents (``bench/hisper_speed.py --budget quick``); whole runs of 40,000 steps take ~160 s
-  (HISPER, 8 agents), ~125 / ~155 s (HASAC, 8 / 10) and ~33 s (HAPPO), so the 18 runs sum to ~35
-  CPU-minutes: ~20 minutes with two runs at once on 2 cores, plus ~2 minutes of evaluation and timing.
-  At this budget (training seed 0, mean of the last 10 evaluations) HISPER reached -4.3e3 / -4.5e3 at
-  8 / 10 agents against HASAC's -7.8e3 / -8.1e3, HAPPO's -4.7e3 / -5.4e3 and the Heuristic's spec band
-  -8.2e3 / -1.2e4; Greedy-sequential (-1.2e2 / -1.7e2) stays out of reach. HISPER's argmax evaluation
-  dips below Random between ~5e3 and ~2e4 steps before it settles (the policy is still near uniform
-  while the critic fits; its argmax then herds agents onto the same servers).
+- ``quick``: the spec's algorithm and its alpha, tau and discount, with 3x its learning rates (a run
+  makes 1,280 updates instead of 30,000), smaller networks (embeddings 16, actor 64-64, critic 128-128,
+  LSTM 32), batch 256, 32 updates per 1,000 steps (the paper: 50), a 10,000-step prefill and 40,000
+  steps per run, evaluated every 1,000 steps on the 10 fixed seeds. Measured on one core (torch 1
+  thread, the other core busy): 91 / 114 ms per HISPER update at 8 / 10 agents
+  (``bench/hisper_speed.py --budget quick``); the 18 runs sum to ~35 CPU-minutes: ~20 minutes with two
+  runs at once on 2 cores, plus ~2 minutes of evaluation and timing. Training seed 0, mean of the last
+  10 evaluations: at the spec's learning rates HISPER reached -6.0e3 at 8 agents (HASAC -7.8e3), at 3x
+  -1.7e3 (HASAC -6.9e3, HAPPO -5.1e3); at 10 agents and 3x, HISPER -7.1e3 against HASAC's -4.6e3.
+  HISPER's argmax evaluation collapses after the prefill (at 10 agents to -1.15e5, every request
+  rejected, between ~5e3 and ~1.6e4 steps; its sampled training episodes also fall below Random) before
+  it recovers; HASAC's does not. A 3x critic rate alone does not prevent it.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ import pandas as pd
 from rich.console import Console
 
 from edgeplace.algos.baselines import make_baseline
+from edgeplace.algos.hisper.happo_settings import HAPPOSettings
+from edgeplace.algos.hisper.settings import HISPERSettings
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.atomic_io import write_text_atomic
 from edgeplace.envs.base import EPISODE_INDEX_OPTION
@@ -100,6 +102,7 @@ class Budget:
         checkpoint_replay: keep the replay buffer in checkpoints (a resume then continues exactly); off,
             a resumed run refills it with a new prefill.
         checkpoint_every: iterations between checkpoints.
+        lr_scale: factor on the spec's actor and critic learning rates, for every learned algorithm.
         env_options: env config entries besides the agent count (none in the budgets here: the spec's
             env; tests shorten the horizon).
     """
@@ -117,11 +120,14 @@ class Budget:
     decision_requests: tuple[int, ...] = (40, 80, 160, 320, 640)
     checkpoint_replay: bool = False
     checkpoint_every: int = 5
+    lr_scale: float = 1.0
     env_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.training_seeds:
             raise ValueError("budget.training_seeds must not be empty")
+        if not self.lr_scale > 0:
+            raise ValueError(f"budget.lr_scale must be > 0, got {self.lr_scale}")
         for name in ("steps", "batch_size", "steps_per_iteration", "buffer_size", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"budget.{name} must be >= 1, got {getattr(self, name)}")
@@ -144,7 +150,8 @@ class Budget:
 
 BUDGETS = {
     # <= 60 min on 2 cores (see the module docstring): 18 runs of 40,000 env steps, 1,280 updates of 256
-    # transitions each (HISPER/HASAC), quarter-width networks, 40 evaluations per run.
+    # transitions each (HISPER/HASAC), quarter-width networks, 3x the spec's learning rates, 40
+    # evaluations per run.
     "quick": Budget(
         "quick",
         steps=40_000,
@@ -157,6 +164,7 @@ BUDGETS = {
         buffer_size=50_000,
         eval_interval_steps=1000,
         checkpoint_every=10,
+        lr_scale=3.0,
     ),
     # The paper: 6e5 env steps per run, 9e4 prefill, 100 updates of 1,000 per 2,000 steps, spec widths.
     "paper": Budget(
@@ -184,7 +192,12 @@ def train_config(budget: Budget, algo: str, agents: int, seed: int, **train: Any
     """The TrainConfig of one run (``train``: further TrainConfig fields, e.g. the GPU share)."""
     if algo not in LEARNED:
         raise KeyError(f"unknown algorithm {algo!r}; the protocol trains {list(LEARNED)}")
-    options: dict[str, Any] = {"eval_interval_steps": budget.eval_interval_steps}
+    spec = HAPPOSettings() if algo == "happo" else HISPERSettings()
+    options: dict[str, Any] = {
+        "eval_interval_steps": budget.eval_interval_steps,
+        "actor_lr": spec.actor_lr * budget.lr_scale,
+        "critic_lr": spec.critic_lr * budget.lr_scale,
+    }
     if algo == "happo":
         # on-policy: the spec's 2,000-step batch; it evaluates after the iterations that reach a due point
         options["steps_per_iteration"] = HAPPO_STEPS_PER_ITERATION

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pydantic_core
 
-DECIMALS = 6
-"""Decimal places of the floats in responses (probabilities, seconds, utilities): small JSON."""
+from edgeplace.serve.responses import DECIMALS, rounded
 
 #: A JSON document shaped as :class:`~edgeplace.serve.schemas.ChainPlacement`.
 PlacementDocument = dict[str, Any]
@@ -64,10 +63,10 @@ class PlacedChains:
         latency_s, utility = np.round(self.latency_s, DECIMALS), np.round(self.utility, DECIMALS)
         total_latency_s = self.total_latency_s
         totals = zip(
-            np.round(total_latency_s, DECIMALS).tolist(),
-            np.round(self.deadline_s, DECIMALS).tolist(),
+            rounded(total_latency_s),
+            rounded(self.deadline_s),
             (total_latency_s <= self.deadline_s).tolist(),
-            np.round(np.cumsum(utility, axis=1)[:, -1], DECIMALS).tolist(),
+            rounded(np.cumsum(utility, axis=1)[:, -1]),
             strict=True,
         )
         stage_columns = zip(
@@ -95,7 +94,7 @@ class PlacedChains:
 
     def _candidate_lists(self) -> list[list[list[dict[str, Any]]]]:
         """Per request and stage, the listed candidates as ``Candidate`` documents."""
-        probability = np.round(self.probability, DECIMALS).tolist()
+        probability = rounded(self.probability)
         columns = zip(
             self.candidates.tolist(),
             self.candidate_node.tolist(),

@@ -26,6 +26,7 @@ from edgeplace.obs_keys import ObsKey
 from edgeplace.serve.chain_placements import PlacedChains
 from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas, SchemaComponents, schema_property
+from edgeplace.serve.responses import top_k_actions
 from edgeplace.serve.schemas import (
     ChainBatchPlacement,
     ChainNetworkState,
@@ -50,24 +51,6 @@ class ChainJob:
     load: np.ndarray
     telemetry: np.ndarray
     progress: ChainProgress
-
-
-def top_k_actions(
-    logits: np.ndarray, allowed: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` most probable allowed actions, best first, and their softmax probabilities.
-
-    Shapes: logits, allowed (B, M) -> indices (B, k) int64, probabilities (B, k) float64, valid
-    (B, k) bool; ``valid`` is False where a row has fewer than ``k`` allowed actions.
-    """
-    masked = np.where(allowed, logits.astype(np.float64), -np.inf)
-    k = min(k, logits.shape[1])
-    rows = np.arange(len(logits))[:, None]  # (B, 1): fancy indexing, cheaper than take_along_axis
-    top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-    top = top[rows, np.argsort(-masked[rows, top], axis=1)]
-    weights = np.exp(masked - masked.max(axis=1, keepdims=True))
-    probabilities = weights[rows, top] / weights.sum(axis=1, keepdims=True)
-    return top, probabilities, allowed[rows, top]
 
 
 class ChainPlacer(ScenarioPlacer[ChainJob]):

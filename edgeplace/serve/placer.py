@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel
 
+from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.sources import PolicySource
 
 JobT = TypeVar("JobT")
@@ -94,9 +95,10 @@ class ScenarioPlacer(ABC, Generic[JobT]):
         """Check a ``place_request`` body against the topology; the job :meth:`place` takes."""
 
     @abstractmethod
-    def place(self, jobs: Sequence[JobT]) -> list[bytes]:
+    def place(self, jobs: Sequence[JobT]) -> Sequence[bytes | ServeInputError]:
         """Place the jobs together (batched forwards; each job on its own state, unchanged);
-        returns each job's ``placement`` JSON, in order."""
+        returns each job's ``placement`` JSON, in order, or the error that job answers with when
+        only placing it shows it (e.g. 409: no feasible placement on its state)."""
 
     @abstractmethod
     def place_batch(self, body: Any) -> bytes:

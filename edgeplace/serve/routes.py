@@ -30,9 +30,9 @@ from edgeplace.serve.settings import ServeArgs
 API_TITLE = "edgeplace placement API"
 
 
-#: Places one job with its placer and returns its placement JSON; the deployment batches concurrent
-#: calls (``@serve.batch``).
-PlaceOne = Callable[[ScenarioPlacer, Any], Awaitable[bytes]]
+#: Places one job with its placer and returns its placement JSON, or the error it answers with; the
+#: deployment batches concurrent calls (``@serve.batch``).
+PlaceOne = Callable[[ScenarioPlacer, Any], Awaitable[bytes | ServeInputError]]
 
 
 class JSONBytes(Response):
@@ -98,7 +98,10 @@ def add_placement_routes(
 
     async def place(body: Any) -> JSONBytes:
         placer = policies.placer(scenario, body.policy)
-        return JSONBytes(await place_one(placer, placer.job(body)))
+        placement = await place_one(placer, placer.job(body))
+        if isinstance(placement, ServeInputError):
+            raise placement
+        return JSONBytes(placement)
 
     async def place_batch(body: Any) -> JSONBytes:
         if len(body.requests) > max_batch_requests:

@@ -16,7 +16,7 @@ from typing import Any, Self, get_type_hints
 
 import yaml
 
-from edgeplace.algos.registry import algorithm_names
+from edgeplace.algos.registry import algorithm_names, algorithm_preparation, algorithm_train_defaults
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.registry import get_scenario
 from edgeplace.topology.uri import absolute_topology_uri
@@ -73,7 +73,8 @@ class SweepSpec:
     search_space: tuple[SearchDimension, ...] = ()
     """Searched hyperparameters (TrainConfig fields or ``model|env_config|algo_options.FIELD``)."""
     metric: str = "env_runners/episode_return_mean"
-    """The result key trials are ranked, scheduled and checkpointed by (e.g. ``env_runners/kpi_utility``)."""
+    """The result key trials are ranked, scheduled and checkpointed by (e.g. ``env_runners/kpi_utility``
+    over training episodes, ``evaluation/env_runners/kpi_reward`` for algorithms that evaluate)."""
     mode: Mode = Mode.MAX
     """max | min."""
     num_samples: int = 1
@@ -115,6 +116,12 @@ class SweepSpec:
         for name, value in owned.items():
             if getattr(self.train, name) != value:
                 raise SweepSpecError(f"train.{name}: is set by the resources/checkpoint section")
+        if self.is_remote and algorithm_preparation(self.train.algo) is not None:
+            raise SweepSpecError(
+                f"storage_path: {self.train.algo} prepares its trials with stages whose output they read "
+                f"from files under the experiment directory; use a local or shared-filesystem path, not "
+                f"{self.storage_path!r}"
+            )
         preflight(
             self.train, self.search_space, self.scheduler, self.metric, self.resources, self.checkpoint.every
         )
@@ -189,8 +196,9 @@ def _parse_stop(where: str, raw: Any) -> dict[str, float]:
 
 
 def _train_config(raw: Any, top_level: Mapping[str, Any], owned: Mapping[str, Any]) -> TrainConfig:
-    """The fixed TrainConfig: the ``train`` section checked against TrainConfig's fields and types,
-    plus the top-level ``scenario`` / ``algo`` and the fields owned by other sections."""
+    """The fixed TrainConfig: the ``train`` section checked against TrainConfig's fields and types, over
+    the values the algorithm prescribes (as for ``edgeplace train``), plus the top-level ``scenario`` /
+    ``algo`` and the fields owned by other sections."""
     hints = get_type_hints(TrainConfig)
     values = {}
     for key, value in require_mapping(SECTION_TRAIN, raw if raw is not None else {}).items():
@@ -216,8 +224,9 @@ def _train_config(raw: Any, top_level: Mapping[str, Any], owned: Mapping[str, An
         raise SweepSpecError(f"scenario: {err.args[0]}") from None
     if top_level["algo"] not in algorithm_names():
         raise SweepSpecError(f"algo: unknown algorithm {top_level['algo']!r}; known: {algorithm_names()}")
+    prescribed = algorithm_train_defaults(top_level["algo"])
     try:
-        return TrainConfig.from_dict({**values, **top_level, **owned})
+        return TrainConfig.from_dict({**prescribed, **values, **top_level, **owned})
     except ValueError as err:
         raise SweepSpecError(f"{SECTION_TRAIN}: {err}") from None
 

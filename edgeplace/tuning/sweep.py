@@ -15,6 +15,8 @@ from ray.tune.search import BasicVariantGenerator
 from ray.tune.utils import flatten_dict
 
 from edgeplace.algos.checkpoints import METADATA_FILE, CheckpointError
+from edgeplace.algos.registry import algorithm_preparation
+from edgeplace.algos.train_config import TrainConfig
 from edgeplace.runtime import ensure_ray
 from edgeplace.tuning.loggers import logger_callbacks
 from edgeplace.tuning.progress import Listener, ProgressRelay, listening
@@ -82,13 +84,15 @@ def run_sweep(
         raise FileNotFoundError(f"--resume: no experiment to resume at {path}")
     if exists and not resume:
         raise ExperimentExistsError(f"experiment {path} exists: resume it with --resume or change `name`")
-    ensure_ray(address)
     if resume:
+        ensure_ray(address)
         tuner = tune.Tuner.restore(path, tunable(), resume_unfinished=True, resume_errored=True)
     else:
+        train = prepared_train_config(spec)
+        ensure_ray(address)
         tuner = tune.Tuner(
             tunable(),
-            param_space=param_space(spec.train, spec.search_space, spec.resources),
+            param_space=param_space(train, spec.search_space, spec.resources),
             tune_config=tune.TuneConfig(
                 metric=spec.metric,
                 mode=str(spec.mode),
@@ -115,6 +119,16 @@ def run_sweep(
     with listening(on_progress):
         grid = tuner.fit()
     return _collect(spec, grid)
+
+
+def prepared_train_config(spec: SweepSpec) -> TrainConfig:
+    """The fixed TrainConfig of the trials: ``spec.train`` after the algorithm's stages before its RLlib
+    run (AgentVNE's pre-training), run once into the experiment directory; they resume or skip what an
+    earlier attempt of the sweep finished there. Algorithms without such stages: ``spec.train``."""
+    preparation = algorithm_preparation(spec.train.algo)
+    if preparation is None:
+        return spec.train
+    return preparation.run(spec.train, Path(spec.experiment_path))
 
 
 def export_best_checkpoint(result: SweepResult, dest: str | Path) -> Path:

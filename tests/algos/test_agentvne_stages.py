@@ -13,7 +13,7 @@ TINY = {
 }  # fmt: skip
 
 
-def _config(timesteps: int) -> TrainConfig:
+def tiny_agentvne_config(timesteps: int) -> TrainConfig:
     return TrainConfig(**{
         **algorithm_train_defaults("agentvne"), "scenario": "agent-vne", "algo": "agentvne",
         "timesteps": timesteps, "train_batch_size": 20,
@@ -29,12 +29,12 @@ def test_rllib_runs_of_staged_algorithms_live_in_their_stage_directory(tmp_path)
 
 
 def test_pretrains_then_finetunes_from_the_best_network_and_resumes(ray_session, tmp_path):
-    first = run_training(_config(20), tmp_path)  # the registry runs AgentVNE's two stages
+    first = run_training(tiny_agentvne_config(20), tmp_path)  # the registry runs AgentVNE's two stages
     best = tmp_path / PRETRAIN_DIR / "best.pt"
     assert best.is_file() and first.checkpoint == latest_checkpoint(tmp_path / FINETUNE_DIR)
     options = read_metadata(first.checkpoint)["train_config"]["algo_options"]
     assert options["pretrained"] == str(best)
     stamp = best.stat().st_mtime_ns
-    resumed = run_training(_config(40), tmp_path, resume=True)
+    resumed = run_training(tiny_agentvne_config(40), tmp_path, resume=True)
     assert resumed.iterations == first.iterations + 1
     assert best.stat().st_mtime_ns == stamp  # the finished pre-training is not redone

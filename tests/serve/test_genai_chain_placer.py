@@ -11,7 +11,8 @@ from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.envs.genai_chain import AGENT_IDS, GenAIChainEnv
 from edgeplace.models import placement_module_spec
-from edgeplace.serve.genai_chain_placer import ChainPlacer, top_k_actions
+from edgeplace.serve.genai_chain_placer import ChainPlacer
+from edgeplace.serve.responses import top_k_actions
 from edgeplace.serve.schemas import ChainRequest
 from tests.serve.bodies import NUM_NODES, TOPOLOGY
 

@@ -17,8 +17,8 @@ from edgeplace.envs.base import ALL_AGENTS
 from edgeplace.envs.genai_chain import AGENT_IDS, GenAIChainConfig, GenAIChainEnv
 from edgeplace.envs.genai_chain.kpis import StageInfo
 from edgeplace.policy import act
-from edgeplace.serve.chain_placements import DECIMALS
 from edgeplace.serve.genai_chain_placer import ChainPlacer
+from edgeplace.serve.responses import DECIMALS
 from edgeplace.serve.routes import Route
 from edgeplace.serve.schemas import ChainNetworkState, ChainPlaceRequest, ChainRequest, HealthStatus
 from edgeplace.workloads.genai_chain import load_workload

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edgeplace.algos.registry import algorithm_names
+from edgeplace.algos.registry import algorithms_for
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.tuning import SweepSpec, SweepSpecError
 from edgeplace.tuning.search_space import Sampler
@@ -17,15 +17,14 @@ from tests.conftest import genai_edge_dir
 
 TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "tune_configs"
 SMOKE = TUNE_CONFIGS / "genai_chain_mappo_smoke.yaml"
+HISPER_SMOKE = TUNE_CONFIGS / "dnn_inference_hisper_smoke.yaml"
+HAPPO_SMOKE = TUNE_CONFIGS / "dnn_inference_happo_smoke.yaml"
+AGENTVNE_SMOKE = TUNE_CONFIGS / "agent_vne_agentvne_smoke.yaml"
 
 
-def smoke_dict() -> dict:
-    return yaml.safe_load(SMOKE.read_text())
-
-
-def with_changes(changes: dict, remove: tuple[str, ...] = ()) -> dict:
-    """The smoke sweep with (nested) keys replaced or removed."""
-    raw = copy.deepcopy(smoke_dict())
+def with_changes(changes: dict, remove: tuple[str, ...] = (), path: Path = SMOKE) -> dict:
+    """The smoke sweep ``path`` with (nested) keys replaced or removed."""
+    raw = copy.deepcopy(yaml.safe_load(path.read_text()))
     for key in remove:
         raw.pop(key)
     for key, value in changes.items():
@@ -37,15 +36,21 @@ def with_changes(changes: dict, remove: tuple[str, ...] = ()) -> dict:
     return raw
 
 
-@pytest.mark.parametrize("path", sorted(TUNE_CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+SHIPPED = sorted(TUNE_CONFIGS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_sweeps_validate(path):
     if "genai-edge:" in path.read_text():
         genai_edge_dir(1)  # skips without the dataset
     spec = SweepSpec.from_yaml(path)
-    assert spec.name == path.stem and spec.train.scenario == "genai-chain"
-    assert spec.train.algo in algorithm_names() and spec.search_space
-    if not path.stem.endswith("_smoke"):
+    assert spec.name == path.stem and spec.train.algo in algorithms_for(spec.train.scenario)
+    assert spec.search_space
+    if path.stem.endswith("_smoke"):
+        assert path.with_name(path.name.replace("_smoke", "")) in SHIPPED, "smoke of a shipped sweep"
+    else:
         assert {d.sampler for d in spec.search_space} >= {Sampler.LOGUNIFORM, Sampler.CHOICE, Sampler.GRID}
+        assert path.with_name(f"{path.stem}_smoke.yaml") in SHIPPED, "every sweep has a smoke variant"
 
 
 def test_vamappo_sweep_searches_algo_options_with_an_absolute_dataset_path():
@@ -140,6 +145,70 @@ def test_bad_sweeps_are_rejected_naming_the_key(changes, message):
     with pytest.raises(SweepSpecError) as err:
         SweepSpec.from_dict(with_changes(changes))
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "changes", "message"),
+    [
+        (HISPER_SMOKE, {"train/algo_options/tua": 0.01}, "train: hisper settings: unknown keys ['tua']"),
+        (HISPER_SMOKE, {"train/model/width": 8}, "train: hisper: unknown model keys ['width']"),
+        (
+            HISPER_SMOKE,
+            {"search_space/algo_options.alpah": {"grid": [1.0]}},
+            "search_space.algo_options.alpah: 1.0: hisper settings: unknown keys ['alpah']",
+        ),
+        (
+            HISPER_SMOKE,
+            {"search_space/model.width": {"choice": [8]}},
+            "search_space.model.width: 8: hisper: unknown model keys ['width']",
+        ),
+        (
+            HISPER_SMOKE,
+            {"metric": "evaluation/env_runners/kpi_happiness"},
+            "metric: dnn-inference reports no 'evaluation/env_runners/kpi_happiness'",
+        ),
+        (
+            HISPER_SMOKE,
+            {"resources/num_env_runners": 2},
+            "resources: HISPER collects with its own vectorised collector: num_env_runners must be 0, got 2",
+        ),
+        (HAPPO_SMOKE, {"train/algo_options/clipp": 0.1}, "train: happo settings: unknown keys ['clipp']"),
+        (HAPPO_SMOKE, {"resources/num_learners": 1}, "resources: HAPPO updates in the algorithm process"),
+        (
+            AGENTVNE_SMOKE,
+            {"train/algo_options/pretrain_epoch": 2},
+            "train: agentvne algo_options: unknown keys ['pretrain_epoch']",
+        ),
+        (AGENTVNE_SMOKE, {"train/model/d_modle": 8}, "train.model.d_modle: unknown model field"),
+        (
+            AGENTVNE_SMOKE,
+            {"search_space/env_config.arrival_rate": {"grid": [0.1, 0.2]}},
+            "search_space.env_config.arrival_rate: cannot be searched: agentvne reads it in the stages "
+            "that run once, before the trials",
+        ),
+        (AGENTVNE_SMOKE, {"search_space/model.d_model": {"grid": [8]}}, "search_space.model.d_model: cannot"),
+        (
+            AGENTVNE_SMOKE,
+            {"search_space/algo_options.pretrain_epochs": {"grid": [1, 2]}},
+            "search_space.algo_options.pretrain_epochs: cannot be searched",
+        ),
+        (AGENTVNE_SMOKE, {"storage_path": "s3://bucket/tune"}, "storage_path: agentvne prepares its trials"),
+    ],
+    ids=lambda value: value.stem if isinstance(value, Path) else None,
+)
+def test_bad_keys_of_the_hisper_and_agentvne_sweeps_are_rejected_naming_them(path, changes, message):
+    with pytest.raises(SweepSpecError) as err:
+        SweepSpec.from_dict(with_changes(changes, path=path))
+    assert message in str(err.value)
+
+
+def test_agentvne_sweep_takes_the_spec_values_and_searches_fine_tuning_seeds():
+    spec = SweepSpec.from_yaml(TUNE_CONFIGS / "agent_vne_agentvne.yaml")
+    train = spec.train
+    assert (train.train_batch_size, train.minibatch_size, train.num_epochs) == (400, 64, 5)
+    assert (train.num_envs_per_env_runner, train.grad_clip, train.lr_decay) == (4, 1.0, False)
+    seeds = SweepSpec.from_dict(with_changes({"search_space/seed": {"grid": [0, 1]}}, path=AGENTVNE_SMOKE))
+    assert [d.key for d in seeds.search_space] == ["lr", "seed"]
 
 
 @pytest.mark.parametrize("key", ["name", "scenario", "algo"])

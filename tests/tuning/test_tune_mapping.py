@@ -14,7 +14,14 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTra
 from ray.tune.search.sample import Categorical, Float, LogUniform, Uniform
 
 from edgeplace.tuning import SweepSpec
-from edgeplace.tuning.loggers import WANDB_API_KEY_ENV, WANDB_MODE_ENV, logger_callbacks, wandb_mode
+from edgeplace.tuning.loggers import (
+    WANDB_API_KEY_ENV,
+    WANDB_MODE_ENV,
+    FinalUpload,
+    logger_callbacks,
+    wandb_mode,
+)
+from edgeplace.tuning.trainable import latest_values
 from edgeplace.tuning.trial_config import (
     RESOURCES_KEY,
     TRAIN_KEY,
@@ -24,11 +31,12 @@ from edgeplace.tuning.trial_config import (
     trial_resources,
 )
 
-SMOKE = Path(__file__).resolve().parents[2] / "tune_configs" / "genai_chain_mappo_smoke.yaml"
+TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "tune_configs"
+SMOKE = TUNE_CONFIGS / "genai_chain_mappo_smoke.yaml"
 
 
-def smoke(**changes) -> SweepSpec:
-    raw = yaml.safe_load(SMOKE.read_text())
+def smoke(path: Path = SMOKE, **changes) -> SweepSpec:
+    raw = yaml.safe_load(path.read_text())
     raw.update(changes)
     return SweepSpec.from_dict(raw)
 
@@ -90,6 +98,32 @@ def test_trial_placement_group_is_rllibs_resource_request(resources, bundles):
     )
 
 
+@pytest.mark.parametrize("name", ["dnn_inference_hisper_smoke", "dnn_inference_happo_smoke"])
+@pytest.mark.parametrize(
+    ("resources", "bundle"),
+    [
+        ({}, {"CPU": 1.0}),
+        ({"num_cpus_for_main_process": 2, "num_gpus_per_learner": 0.25}, {"CPU": 2.0, "GPU": 0.25}),
+        # RLlib's default request would reserve the local learner's CPUs: it runs in the main process
+        ({"num_cpus_per_learner": 3}, {"CPU": 1.0}),
+    ],
+)
+def test_joint_algorithms_reserve_only_their_main_process(name, resources, bundle):
+    spec = smoke(TUNE_CONFIGS / f"{name}.yaml", resources=resources)
+    factory = trial_resources(param_space(spec.train, (), spec.resources))
+    assert [{k: v for k, v in b.items() if v} for b in factory.bundles] == [bundle]
+
+
+def test_latest_values_keep_what_an_iteration_did_not_produce():
+    first = {"evaluation": {"env_runners": {"kpi_reward": -5.0, "env_steps_at_evaluation": 20}}}
+    assert latest_values({}, first) == first
+    not_evaluated = {"evaluation": {"env_runners": {"kpi_reward": None, "env_steps_at_evaluation": None}}}
+    assert latest_values(first, not_evaluated) == first
+    fresh = {"evaluation": {"env_runners": {"kpi_reward": -3.0, "env_steps_at_evaluation": 60}}}
+    assert latest_values(first, fresh) == fresh
+    assert first["evaluation"]["env_runners"]["kpi_reward"] == -5.0, "inputs are not modified"
+
+
 def test_schedulers():
     assert isinstance(smoke(scheduler={"type": "fifo"}).scheduler.build(TRAIN_KEY), FIFOScheduler)
     asha = smoke(scheduler={"type": "asha", "max_t": 9, "grace_period": 2}).scheduler.build(TRAIN_KEY)
@@ -106,16 +140,21 @@ def test_schedulers():
 
 
 def test_tune_loggers_always_and_wandb_offline_without_a_key(monkeypatch):
-    assert {type(c) for c in logger_callbacks(None)} == {
+    callbacks = logger_callbacks(None)
+    assert {type(c) for c in callbacks} == {
         CSVLoggerCallback,
         JsonLoggerCallback,
         TBXLoggerCallback,
+        FinalUpload,
     }
+    assert isinstance(callbacks[-1], FinalUpload), "uploads after every logger has finished"
     monkeypatch.delenv(WANDB_API_KEY_ENV, raising=False)
     monkeypatch.delenv(WANDB_MODE_ENV, raising=False)
     monkeypatch.setenv("WANDB_CONFIG_DIR", "/nonexistent-edgeplace-test")  # no `wandb login` settings
     monkeypatch.setenv("NETRC", "/nonexistent-edgeplace-test/netrc")
-    (wandb,) = [c for c in logger_callbacks("proj") if isinstance(c, WandbLoggerCallback)]
+    callbacks = logger_callbacks("proj")
+    (wandb,) = [c for c in callbacks if isinstance(c, WandbLoggerCallback)]
+    assert callbacks.index(wandb) < len(callbacks) - 1 and isinstance(callbacks[-1], FinalUpload)
     assert wandb.project == "proj" and wandb.kwargs == {"mode": "offline"}
     assert os.environ[WANDB_MODE_ENV] == "offline", "Ray's W&B key check reads the mode from the env"
 

@@ -67,10 +67,17 @@ class AgentVNEPolicy:
             raise ValueError("cannot act on an empty batch of observations")
         keys = dict.fromkeys((*MODEL_KEYS, *_DECODE_KEYS))
         batch = {key: np.stack([np.asarray(obs[key]) for obs in observations]) for key in keys}
+        return self.decoder.decode(self.log_pi(batch), batch)
+
+    def log_pi(self, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Masked log pi (spec e) of stacked observations, one forward pass.
+
+        Shapes: ``batch[key]`` (B, ...) with at least MODEL_KEYS and POLICY_KEYS -> (B, Nv, Ns).
+        """
         tensors = as_tensors(batch)
         with torch.inference_mode():
-            log_pi = masked_log_pi(self.network.log_similarity(graph_pair(tensors, self.adjacency)), tensors)
-        return self.decoder.decode(log_pi.numpy(), batch)
+            scores = self.network.log_similarity(graph_pair(tensors, self.adjacency))
+            return masked_log_pi(scores, tensors).numpy()
 
     @classmethod
     def from_checkpoint(

@@ -33,6 +33,9 @@ AGENTVNE_TRAIN_DEFAULTS: dict[str, Any] = {
 #: Where ``edgeplace train agent-vne --algo agentvne`` puts each stage inside its run directory.
 PRETRAIN_DIR, FINETUNE_DIR = "pretrain", "finetune"
 
+#: :class:`AgentVNESettings` fields that only the pre-training stage reads.
+PRETRAIN_OPTIONS = ("pretrain_episodes", "pretrain_arrivals", "pretrain_epochs")
+
 #: lambda ~ U{0.1, ..., 0.6} (spec f).
 DEFAULT_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 

@@ -2,7 +2,8 @@
 or of HAPPO from a :class:`~edgeplace.algos.train_config.TrainConfig`.
 
 Mapping: ``timesteps`` is the training loop's budget in agent decisions (joint steps x agents);
-``seed``, ``env_config`` and ``num_gpus_per_learner`` carry over; ``model`` may override the network
+``seed``, ``env_config``, ``num_gpus_per_learner``, ``num_env_runners`` and ``num_learners`` carry over
+(the config's ``validate()`` accepts only 0 for the last two); ``model`` may override the network
 widths (:data:`MODEL_KEYS`); ``algo_options`` may set any field of the algorithm's settings
 (:class:`HISPERSettings`, :class:`HAPPOSettings`) plus the RLlib fields in :data:`RLLIB_OPTIONS`.
 TrainConfig's PPO fields (lr, minibatch, epochs, ...) do not apply.
@@ -73,8 +74,11 @@ def _with_run_settings(
             config.scenario, env_config=dict(config.env_config), disable_env_checking=True
         )
         .multi_agent(policies=set(agents), policy_mapping_fn=per_agent_policy_mapping)
-        .env_runners(num_env_runners=0, num_envs_per_env_runner=rllib.get("num_envs_per_env_runner", 20))
-        .learners(num_learners=0, num_gpus_per_learner=config.num_gpus_per_learner)
+        .env_runners(
+            num_env_runners=config.num_env_runners,  # validate() names any but 0: nothing else starts
+            num_envs_per_env_runner=rllib.get("num_envs_per_env_runner", 20),
+        )
+        .learners(num_learners=config.num_learners, num_gpus_per_learner=config.num_gpus_per_learner)
         .training(gamma=rllib.get("gamma", 0.95))
         .reporting(metrics_num_episodes_for_smoothing=100)
         .debugging(seed=config.seed)

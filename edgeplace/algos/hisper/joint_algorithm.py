@@ -9,7 +9,11 @@ updates, so the Algorithm owns its pieces:
 - a learner in this process, on the device RLlib's own local learner would use
   (``ray.rllib.utils.framework.get_device`` with ``num_gpus_per_learner``: a GPU when > 0, the CPU
   otherwise); it is saved as the checkpoint component :data:`LEARNER_COMPONENT`;
-- the fixed-seed evaluation (one argmax episode on each env seed ``eval_seed_base + i``).
+- the fixed-seed evaluation (one argmax episode on each env seed ``eval_seed_base + i``), after the
+  first iteration and then every ``eval_interval_steps``.
+
+Nothing else runs: no EnvRunner, Learner or aggregator actors, so a trial reserves one bundle, the
+main process with the learner's GPU share (:meth:`JointAlgorithm.default_resource_request`).
 
 Subclasses set ``self.settings`` (with ``steps_per_iteration``, ``eval_interval_steps``,
 ``eval_seed_base``, ``eval_episodes``), build ``self.learner`` in :meth:`build_learner` and implement
@@ -20,7 +24,8 @@ Results (``algo.train()``): ``env_runners/episode_return_mean`` and ``env_runner
 return is the team return, the sum of r over the episode's slots);
 ``env_runners/num_env_steps_sampled_lifetime`` (joint transitions) and
 ``num_agent_steps_sampled_lifetime`` (per agent: the same count); the evaluation's means under
-``evaluation/env_runners/...``, per-agent KPIs included (present in the iterations that evaluated);
+``evaluation/env_runners/...``, per-agent KPIs included (present in the iterations that evaluated: the
+first one, so every run has an evaluation from its first result on, then every ``eval_interval_steps``);
 per-agent actor stats and the critic's under ``learners/<module>/...``; wall times under
 ``timers/<name>_s``.
 """
@@ -33,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.rllib.env.env_context import EnvContext
 from ray.rllib.utils.annotations import override
 from ray.rllib.utils.checkpoints import Checkpointable
@@ -47,6 +53,7 @@ from ray.rllib.utils.metrics import (
     NUM_EPISODES_LIFETIME,
     TIMERS,
 )
+from ray.tune import PlacementGroupFactory
 
 from edgeplace.algos.hisper.collector import FinishedEpisode, JointCollector, evaluate
 from edgeplace.algos.hisper.joint_view import JointStateLayout
@@ -94,7 +101,18 @@ class JointAlgorithm(Algorithm):
         self.env_steps = 0
         self._eval_envs: list[DnnInferenceEnv] | None = None
         self.build_learner([int(seed) for seed in streams[1:]])
-        self.next_eval_step = self.settings.eval_interval_steps
+        self.next_eval_step = 0  # the first iteration evaluates (then every eval_interval_steps)
+
+    @classmethod
+    @override(Algorithm)
+    def default_resource_request(cls, config: AlgorithmConfig | dict) -> PlacementGroupFactory:
+        """One bundle, the main process: ``num_cpus_for_main_process`` CPUs and the learner's
+        ``num_gpus_per_learner`` (the collector, the learner and the evaluation all run in it)."""
+        config = cls.get_default_config().update_from_dict(config)
+        config.validate()
+        return PlacementGroupFactory(
+            [{"CPU": config.num_cpus_for_main_process, "GPU": config.num_gpus_per_learner}]
+        )
 
     def build_learner(self, seeds: list[int]) -> None:
         """Set ``self.settings`` and ``self.learner`` (and any other state), drawing on three seeds."""

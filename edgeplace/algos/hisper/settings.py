@@ -57,7 +57,7 @@ class HISPERSettings:
     updates_per_iteration: int = 100
     """Gradient updates (critic + every actor) after each iteration's collection."""
     eval_interval_steps: int = 2_000
-    """Evaluate every this many env steps (0: never)."""
+    """Evaluate after the first iteration, then every this many env steps (0: never)."""
     eval_seed_base: int = 10_000
     eval_episodes: int = 10
     """Evaluation plays one deterministic (argmax) episode on each env seed
