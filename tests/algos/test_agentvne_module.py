@@ -130,8 +130,8 @@ def test_gradients_reach_the_similarity_and_value_networks():
 
 def test_pretrained_weights_load_into_the_module_and_the_policy(tmp_path):
     result = pretrain_agentvne(ENV, tmp_path, PretrainConfig(epochs=1), SIZES_CONFIG, episodes=2, arrivals=5)
-    module = build_module(pretrained=str(result.best_path))
-    fresh = build_module()
+    module, fresh = build_module(), build_module()
+    module.load_pretrained(str(result.best_path))
     assert not torch.equal(fresh.similarity.ntn.weight, module.similarity.ntn.weight)
     policy = AgentVNEPolicy.from_checkpoint(tmp_path)
     for name, tensor in policy.network.state_dict().items():
@@ -147,18 +147,16 @@ def test_pretrained_weights_load_into_the_module_and_the_policy(tmp_path):
         )
 
 
-SIZES_CONFIG = __import__(
-    "edgeplace.models.similarity_config", fromlist=["SimilarityConfig"]
-).SimilarityConfig(d_model=16, value_width=16, value_hidden=(16,), dropout=0.0)
-
-
-def test_one_ppo_iteration_trains_only_the_value_during_warm_up_and_checkpoints(ray_session, tmp_path):
+def test_ppo_starts_from_the_pretrained_network_warms_up_the_value_and_checkpoints(ray_session, tmp_path):
     from edgeplace.algos.agentvne.build import build_agentvne_config
     from edgeplace.algos.agentvne.settings import agentvne_train_config
     from edgeplace.algos.checkpoints import save_checkpoint
     from edgeplace.algos.registry import register_rllib_envs
 
     register_rllib_envs()
+    pretrained = pretrain_agentvne(
+        ENV, tmp_path / "pretrain", PretrainConfig(epochs=1), SIZES_CONFIG, episodes=2, arrivals=5
+    )
     config = agentvne_train_config(
         env_config=ENV,
         train_batch_size=24,
@@ -166,11 +164,20 @@ def test_one_ppo_iteration_trains_only_the_value_during_warm_up_and_checkpoints(
         num_epochs=1,
         num_envs_per_env_runner=2,
         model=SIZES,
-        algo_options={"value_warmup_updates": 1, "arrival_rates": [0.25]},
+        algo_options={
+            "value_warmup_updates": 1,
+            "arrival_rates": [0.25],
+            "pretrained": str(pretrained.best_path),
+        },
     )
     algo = build_agentvne_config(config).build_algo()
     try:
         module = algo.get_module("shared")
+        learned = algo.learner_group._learner.module["shared"]
+        expected_start = AgentVNEPolicy.from_checkpoint(tmp_path / "pretrain").network.state_dict()
+        for copy in (module, learned):  # the learner loaded it, RLlib synced it to the sampler
+            for name, tensor in expected_start.items():
+                torch.testing.assert_close(copy.similarity.state_dict()[name], tensor)
         policy_before = [p.detach().clone() for p in module.similarity.parameters()]
         value_before = [p.detach().clone() for p in module.value_net.parameters()]
         result = algo.train()
@@ -187,10 +194,11 @@ def test_one_ppo_iteration_trains_only_the_value_during_warm_up_and_checkpoints(
             torch.equal(a, b) for a, b in zip(policy_before, module.similarity.parameters(), strict=True)
         )
         metadata = {"agent_modules": {AGENT_ID: "shared"}, "env_config": ENV}
-        save_checkpoint(algo, tmp_path, 2, metadata, keep=1)
+        save_checkpoint(algo, tmp_path / "run", 2, metadata, keep=1)
         observations = collect(seed=4)
         expected = module.forward_inference(batch_of(observations))[Columns.ACTIONS].numpy()
     finally:
         algo.stop()
-    restored = AgentVNEPolicy.from_checkpoint(tmp_path)
+    (tmp_path / "pretrain").rename(tmp_path / "moved")  # a fine-tuned checkpoint needs no pre-training file
+    restored = AgentVNEPolicy.from_checkpoint(tmp_path / "run")
     np.testing.assert_array_equal(restored.act_batch([AGENT_ID] * len(observations), observations), expected)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 
-from edgeplace.algos.agentvne.learner import VALUE_LR, VALUE_WARMUP_UPDATES, AgentVNELearner
+from edgeplace.algos.agentvne.learner import PRETRAINED, VALUE_LR, VALUE_WARMUP_UPDATES, AgentVNELearner
 from edgeplace.algos.agentvne.module import agentvne_module_spec
 from edgeplace.algos.agentvne.settings import AgentVNESettings
 from edgeplace.algos.agentvne.traffic import ARRIVAL_RATES_KEY, ArrivalRateCallback
@@ -31,7 +31,6 @@ def build_agentvne_config(config: TrainConfig) -> PPOConfig:
     settings = AgentVNESettings.from_options(config.algo_options)
     model = {
         "env_config": dict(config.env_config),
-        "pretrained": settings.pretrained,
         "restarts": settings.restarts,
         "dropout": 0.0,  # exact PPO ratios: the sampling and the train passes must agree
         **config.model,
@@ -53,6 +52,7 @@ def build_agentvne_config(config: TrainConfig) -> PPOConfig:
             num_gpus_per_learner=config.num_gpus_per_learner,
             learner_class=AgentVNELearner,
             learner_config_dict={
+                PRETRAINED: settings.pretrained,
                 VALUE_LR: settings.value_lr,
                 VALUE_WARMUP_UPDATES: settings.value_warmup_updates,
                 ARRIVAL_RATES_KEY: settings.arrival_rates,

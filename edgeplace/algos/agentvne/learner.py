@@ -1,5 +1,6 @@
-"""PPO learner of AgentVNE: separate Adam optimisers for the policy (similarity network) and the value
-network, and a value warm-up in which the policy is frozen (papers/agentvne.md, section f, "PPO")."""
+"""PPO learner of AgentVNE: the pre-trained similarity network as the starting point, separate Adam
+optimisers for the policy (similarity network) and the value network, and a value warm-up in which the
+policy is frozen (papers/agentvne.md, section f, "PPO")."""
 
 from __future__ import annotations
 
@@ -11,19 +12,28 @@ from ray.rllib.utils.annotations import override
 from ray.rllib.utils.typing import ModuleID, ParamDict
 
 #: ``learner_config_dict`` keys.
-VALUE_LR, VALUE_WARMUP_UPDATES = "value_lr", "value_warmup_updates"
+PRETRAINED, VALUE_LR, VALUE_WARMUP_UPDATES = "pretrained", "value_lr", "value_warmup_updates"
 POLICY_OPTIMIZER, VALUE_OPTIMIZER = "policy", "value"
 
 
 class AgentVNELearner(PPOTorchLearner):
     """PPO with two optimisers per AgentVNE module (``policy``: lr ``config.lr``; ``value``: lr
     ``learner_config_dict["value_lr"]``). During the first ``value_warmup_updates`` updates the policy's
-    gradients are dropped, so only the value network moves."""
+    gradients are dropped, so only the value network moves.
+
+    ``learner_config_dict["pretrained"]`` (a pre-training checkpoint, or None) is loaded into every
+    module's similarity network when the learner is built; RLlib then syncs the weights to the
+    EnvRunners before the first sample, and a restored run overwrites them with its own state.
+    """
 
     @override(PPOTorchLearner)
     def build(self) -> None:
         self._updates_done = 0
         super().build()
+        pretrained = self.config.learner_config_dict.get(PRETRAINED)
+        if pretrained:
+            for module in self.module.values():
+                module.unwrapped().load_pretrained(pretrained)
 
     @override(PPOTorchLearner)
     def configure_optimizers_for_module(self, module_id: ModuleID, config: Any = None) -> None:

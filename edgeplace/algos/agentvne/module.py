@@ -59,11 +59,11 @@ class AgentVNEModule(TorchRLModule, ValueFunctionAPI):
         self.register_buffer("adjacency", adjacency, persistent=False)  # (Ns, Ns), from env_config
         self.decoder = ListDecoder(self.static, self.vne_config.restarts)
         self.action_dist_cls = AgentRowsDistribution
-        if self.vne_config.pretrained:
-            self.load_pretrained(self.vne_config.pretrained)
 
     def load_pretrained(self, path: str) -> None:
-        """Copy a pre-training checkpoint's weights into the similarity network."""
+        """Copy a pre-training checkpoint's weights (``best.pt`` or its directory) into the similarity
+        network. The learner calls it once when a fine-tuning run starts (:class:`AgentVNELearner`), so
+        the module's constructor arguments, which RLlib checkpoints, name no file."""
         payload = load_checkpoint(path, SIMILARITY_KIND)
         if payload["facts"]["max_nodes"] != self.similarity.max_nodes:
             raise ValueError(

@@ -25,9 +25,6 @@ class AgentVNEModuleConfig:
     env_config: Mapping[str, Any] = field(default_factory=dict)
     """The env config of the scenario; the module rebuilds the static network (adjacency, hops, routes)
     from it with :func:`~edgeplace.envs.agent_vne.static_network`, exactly as the env does."""
-    pretrained: str | None = None
-    """Path of a pre-training checkpoint (``best.pt`` or its directory) loaded into the similarity
-    network at construction; None starts from random weights."""
     restarts: int = DEFAULT_RESTARTS
     """R of the greedy-BFS decoder."""
     logp_mode: LogpMode = LogpMode.REALIZED
@@ -44,15 +41,15 @@ class AgentVNEModuleConfig:
 
     @classmethod
     def from_model_config(cls, model_config: Mapping[str, Any] | None) -> Self:
-        """Our fields of ``model_config`` (defaults for absent ones); other keys are ignored."""
+        """Our fields of ``model_config`` (defaults for absent ones); other keys are ignored (checkpoints
+        written before the pre-trained weights moved to the learner still name a ``pretrained`` file)."""
         model_config = model_config or {}
-        names = ("env_config", "pretrained", "restarts", "logp_mode")
+        names = ("env_config", "restarts", "logp_mode")
         return cls(**{name: model_config[name] for name in names if name in model_config})
 
     def to_model_config(self) -> dict[str, Any]:
         return {
             "env_config": dict(self.env_config),
-            "pretrained": self.pretrained,
             "restarts": self.restarts,
             "logp_mode": str(self.logp_mode),
         }
