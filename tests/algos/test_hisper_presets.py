@@ -63,6 +63,22 @@ def test_build_maps_the_train_config():
     assert set(algo_config.policies) == {f"od_{i}" for i in range(5)} | {f"mot_{i}" for i in range(5)}
 
 
+
+@pytest.mark.parametrize(
+    ("learners", "bundle"),
+    [
+        ({}, {"CPU": 1}),
+        ({"num_cpus_per_learner": 3}, {"CPU": 3}),
+        ({"num_gpus_per_learner": 0.5}, {"CPU": 1, "GPU": 0.5}),
+    ],
+)
+def test_a_trial_reserves_one_bundle_with_the_learners_resources(learners, bundle):
+    from edgeplace.algos.hisper.algorithm import HISPER
+
+    config = build_hisper_config(TrainConfig(scenario="dnn-inference", algo="hisper"), "hisper")
+    request = HISPER.default_resource_request(config.learners(**learners))
+    assert request.bundles == [bundle]
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [

@@ -106,13 +106,16 @@ class JointAlgorithm(Algorithm):
     @classmethod
     @override(Algorithm)
     def default_resource_request(cls, config: AlgorithmConfig | dict) -> PlacementGroupFactory:
-        """One bundle, the main process: ``num_cpus_for_main_process`` CPUs and the learner's
-        ``num_gpus_per_learner`` (the collector, the learner and the evaluation all run in it)."""
+        """One bundle, the main process, which hosts the collector, the evaluation and the learner: as
+        for RLlib's local learner, ``max(num_cpus_per_learner, num_cpus_for_main_process)`` CPUs
+        (``num_cpus_per_learner="auto"``: 1 without a GPU, 0 with one) and ``num_gpus_per_learner``."""
         config = cls.get_default_config().update_from_dict(config)
         config.validate()
-        return PlacementGroupFactory(
-            [{"CPU": config.num_cpus_for_main_process, "GPU": config.num_gpus_per_learner}]
-        )
+        learner_cpus = config.num_cpus_per_learner
+        if learner_cpus == "auto":
+            learner_cpus = 0 if config.num_gpus_per_learner else 1
+        cpus = max(learner_cpus, config.num_cpus_for_main_process)
+        return PlacementGroupFactory([{"CPU": cpus, "GPU": config.num_gpus_per_learner}])
 
     def build_learner(self, seeds: list[int]) -> None:
         """Set ``self.settings`` and ``self.learner`` (and any other state), drawing on three seeds."""
