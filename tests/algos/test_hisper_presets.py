@@ -63,7 +63,6 @@ def test_build_maps_the_train_config():
     assert set(algo_config.policies) == {f"od_{i}" for i in range(5)} | {f"mot_{i}" for i in range(5)}
 
 
-
 @pytest.mark.parametrize(
     ("learners", "bundle"),
     [
@@ -78,6 +77,7 @@ def test_a_trial_reserves_one_bundle_with_the_learners_resources(learners, bundl
     config = build_hisper_config(TrainConfig(scenario="dnn-inference", algo="hisper"), "hisper")
     request = HISPER.default_resource_request(config.learners(**learners))
     assert request.bundles == [bundle]
+
 
 @pytest.mark.parametrize(
     ("changes", "match"),
