@@ -90,6 +90,9 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
     )
     decisions_per_request = None  # 5-7 agents (plus anchors) per workflow
 
+    policy: AgentVNEPolicy
+    config: AgentVNEConfig
+
     def __init__(self, policy: AgentVNEPolicy, config: AgentVNEConfig, top_k: int) -> None:
         env = AgentVNEEnv(config)
         if _network_key(policy.static) != _network_key(env.static):
@@ -97,7 +100,7 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
                 f"agent-vne placer: the policy acts on {policy.static.substrate.name}, the env config "
                 f"gives {env.static.substrate.name}"
             )
-        self.policy, self.config, self.top_k = policy, config, top_k
+        super().__init__(policy, config, top_k)
         self.static, self.observer, self.builder = env.static, env.observer, env.builder
 
     @classmethod
@@ -107,14 +110,6 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
         config = AgentVNEConfig.from_env_config(source.env_config)
         policy = AgentVNEPolicy.from_checkpoint(source.checkpoint, config.to_env_config(), name=source.name)
         return cls(policy, config, top_k)
-
-    @property
-    def policy_name(self) -> str:
-        return self.policy.name
-
-    @property
-    def topology(self) -> str:
-        return self.config.topology
 
     @property
     def num_nodes(self) -> int:

@@ -84,9 +84,12 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
     )
     decisions_per_request = 1
 
+    policy: HISPERPolicy
+    config: DnnInferenceConfig
+
     def __init__(self, policy: HISPERPolicy, config: DnnInferenceConfig, top_k: int) -> None:
         env = DnnInferenceEnv(config)
-        self.policy, self.config, self.top_k = policy, config, top_k
+        super().__init__(policy, config, top_k)
         self.network, self.layout = env.network, env.layout
         self.agent_ids = tuple(env.possible_agents)
         self.services = env.services  # (A,)
@@ -121,14 +124,6 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         if source.topology is not None:
             values["max_nodes"] = policy.actors[0].spec.sizes[-1]
         return cls(policy, DnnInferenceConfig.from_env_config(values), top_k)
-
-    @property
-    def policy_name(self) -> str:
-        return self.policy.name
-
-    @property
-    def topology(self) -> str:
-        return self.config.topology
 
     @property
     def num_nodes(self) -> int:

@@ -72,9 +72,12 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
     )
     decisions_per_request = NUM_STAGES
 
+    policy: ModulePolicy
+    config: GenAIChainConfig
+
     def __init__(self, policy: ModulePolicy, config: GenAIChainConfig, top_k: int) -> None:
         env = GenAIChainEnv(config)
-        self.policy, self.config, self.top_k = policy, config, top_k
+        super().__init__(policy, config, top_k)
         self.observer = env.observer
         self.agent_ids = tuple(env.possible_agents)
         self.num_instances = env.workload.num_instances
@@ -91,14 +94,6 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
         if source.topology is not None:
             values["max_nodes"] = None
         return cls(policy, GenAIChainConfig.from_env_config(values), top_k)
-
-    @property
-    def policy_name(self) -> str:
-        return self.policy.name
-
-    @property
-    def topology(self) -> str:
-        return self.config.topology
 
     @property
     def num_nodes(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -47,12 +47,33 @@ class ScenarioSchemas:
     batch_placement: type[BaseModel]
 
 
+class NamedPolicy(Protocol):
+    """A trained policy as a placer needs it at least: its name."""
+
+    name: str
+
+
+class TopologyConfig(Protocol):
+    """A scenario's env config as a placer needs it at least: the topology URI."""
+
+    topology: str
+
+
 class ScenarioPlacer(ABC, Generic[JobT]):
     """Places one scenario's requests with one trained policy on one topology.
 
-    Subclasses set the class attributes and implement the abstract methods; every input check that
-    needs the topology raises :class:`~edgeplace.serve.errors.ServeInputError` naming the field.
+    Subclasses set the class attributes, narrow the types of ``policy`` and ``config`` and implement the
+    abstract methods; every input check that needs the topology raises
+    :class:`~edgeplace.serve.errors.ServeInputError` naming the field.
+
+    Args:
+        policy: the trained policy that acts.
+        config: the env config the observations are built for.
+        top_k: candidates listed per decision.
     """
+
+    policy: NamedPolicy
+    config: TopologyConfig
 
     #: The scenario id, as in the URL (``/v1/{scenario}/place``) and the checkpoints' metadata.
     scenario: ClassVar[str]
@@ -70,15 +91,18 @@ class ScenarioPlacer(ABC, Generic[JobT]):
         """Restore ``source``'s trained policy and build the placer on its (or the override) topology;
         ``top_k`` candidates are listed per decision."""
 
-    @property
-    @abstractmethod
-    def policy_name(self) -> str:
-        """The served policy's name."""
+    def __init__(self, policy: NamedPolicy, config: TopologyConfig, top_k: int) -> None:
+        self.policy, self.config, self.top_k = policy, config, top_k
 
     @property
-    @abstractmethod
+    def policy_name(self) -> str:
+        """The served policy's name."""
+        return self.policy.name
+
+    @property
     def topology(self) -> str:
         """Topology URI the policy places on."""
+        return self.config.topology
 
     @property
     @abstractmethod
