@@ -104,11 +104,11 @@ def test_trial_placement_group_is_rllibs_resource_request(resources, bundles):
     [
         ({}, {"CPU": 1.0}),
         ({"num_cpus_for_main_process": 2, "num_gpus_per_learner": 0.25}, {"CPU": 2.0, "GPU": 0.25}),
-        # RLlib's default request would reserve the local learner's CPUs: it runs in the main process
-        ({"num_cpus_per_learner": 3}, {"CPU": 1.0}),
+        # the learner runs in the main process, so its CPUs are the bundle's (as RLlib's local learner)
+        ({"num_cpus_per_learner": 3}, {"CPU": 3.0}),
     ],
 )
-def test_joint_algorithms_reserve_only_their_main_process(name, resources, bundle):
+def test_joint_algorithms_reserve_one_bundle_for_main_process_and_learner(name, resources, bundle):
     spec = smoke(TUNE_CONFIGS / f"{name}.yaml", resources=resources)
     factory = trial_resources(param_space(spec.train, (), spec.resources))
     assert [{k: v for k, v in b.items() if v} for b in factory.bundles] == [bundle]
