@@ -240,7 +240,13 @@ def _sweep(
     for value in values:
         env = env_of(value)
         frame = ensure_evaluated(
-            f"{prefix}{value:g}", out, SCENARIO, env, policies_of(value, env), seeds=seeds, episodes=1
+            f"{prefix}{value:g}",
+            out,
+            SCENARIO,
+            env,
+            partial(policies_of, value, env),
+            seeds=seeds,
+            episodes=1,
         )
         frames.append(frame.assign(**{column: value}))
     return pd.concat(frames, ignore_index=True)

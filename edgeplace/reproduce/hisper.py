@@ -36,6 +36,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,10 @@ def learned_policy(run: TrainedRun, algo: str) -> Policy:
     return HISPERPolicy.from_checkpoint(run.checkpoint, name=algo)
 
 
+def _learned_policies(run: TrainedRun, algo: str) -> list[Policy]:
+    return [learned_policy(run, algo)]
+
+
 def evaluate_runs(out: Path, agents: int, runs: dict[str, TrainedRun], budget: Budget) -> pd.DataFrame:
     """Every learned run and the baselines on :data:`EVAL_SEEDS` (one episode each), cached under
     ``eval/``. Rows carry ``train_seed`` (-1 for the baselines)."""
@@ -256,12 +261,23 @@ def evaluate_runs(out: Path, agents: int, runs: dict[str, TrainedRun], budget: B
         for seed in budget.training_seeds:
             name = run_name(algo, agents, seed)
             frame = ensure_evaluated(
-                name, out, SCENARIO, config, [learned_policy(runs[name], algo)], seeds=EVAL_SEEDS, episodes=1
+                name,
+                out,
+                SCENARIO,
+                config,
+                partial(_learned_policies, runs[name], algo),
+                seeds=EVAL_SEEDS,
+                episodes=1,
             )
             frames.append(frame.assign(train_seed=seed))
-    baselines = [make_baseline(SCENARIO, name, seed=0, env_config=config) for name in BASELINES]
     frame = ensure_evaluated(
-        f"baselines-a{agents}", out, SCENARIO, config, baselines, seeds=EVAL_SEEDS, episodes=1
+        f"baselines-a{agents}",
+        out,
+        SCENARIO,
+        config,
+        lambda: [make_baseline(SCENARIO, name, seed=0, env_config=config) for name in BASELINES],
+        seeds=EVAL_SEEDS,
+        episodes=1,
     )
     frames.append(frame.assign(train_seed=-1))
     return pd.concat(frames, ignore_index=True)

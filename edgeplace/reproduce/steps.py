@@ -5,7 +5,7 @@ stopped. Every output lands under the reproduction's ``out`` directory."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,16 +66,18 @@ def ensure_evaluated(
     out: Path,
     scenario_id: str,
     env_config: Mapping[str, Any],
-    policies: Sequence[Policy],
+    make_policies: Callable[[], Sequence[Policy]],
     *,
     seeds: Sequence[int],
     episodes: int,
 ) -> pd.DataFrame:
-    """Per-episode KPIs of ``policies`` (one row per policy, seed, episode), read from
-    ``out/eval/<name>/episodes.csv`` when it exists, else evaluated and written there."""
+    """Per-episode KPIs of the policies ``make_policies()`` returns (one row per policy, seed,
+    episode), read from ``out/eval/<name>/episodes.csv`` when it exists (then no policy is built and
+    no checkpoint loaded), else evaluated and written there."""
     path = out / EVAL_DIR / name / EPISODES_FILE
     if path.is_file():
         return pd.read_csv(path)
+    policies = make_policies()
     with episode_progress(len(policies) * len(seeds) * episodes, name) as advance:
         frame = evaluate_policies(
             scenario_id, env_config, policies, seeds=seeds, episodes=episodes, num_envs=64, on_episode=advance

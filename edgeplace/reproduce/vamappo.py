@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from edgeplace.algos.baselines import make_baseline
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.algos.registry import METAPPO_ENV
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.policy import Policy
 from edgeplace.reproduce.steps import TrainedRun, TrainingStep, ensure_evaluated, ensure_trained
 from edgeplace.reproduce.vamappo_report import ReproductionResults, write_report
 from edgeplace.runtime import ensure_ray
@@ -101,6 +103,10 @@ def _test_env(uri: str, **options: Any) -> dict[str, Any]:
     return {"topology": uri, "split": "test", **options}
 
 
+def _module_policies(run: TrainedRun, label: str) -> list[Policy]:
+    return [ModulePolicy.from_checkpoint(run.checkpoint, name=label)]
+
+
 def _module_frames(
     out: Path,
     step: str,
@@ -121,7 +127,7 @@ def _module_frames(
             out,
             SCENARIO,
             _test_env(uri, **env),
-            [ModulePolicy.from_checkpoint(run.checkpoint, name=label)],
+            partial(_module_policies, run, label),
             seeds=[seed],
             episodes=budget.test_episodes,
         )
@@ -181,7 +187,7 @@ def run_vamappo_reproduction(
         out,
         SCENARIO,
         _test_env(s[4]),
-        heuristics,
+        lambda: heuristics,
         seeds=PAPER_SEEDS,
         episodes=chosen.test_episodes,
     )
@@ -199,7 +205,7 @@ def run_vamappo_reproduction(
                 out,
                 SCENARIO,
                 _test_env(s[2]),
-                [ModulePolicy.from_checkpoint(run.checkpoint, name=label)],
+                partial(_module_policies, run, label),
                 seeds=[42],
                 episodes=chosen.ablation_episodes,
             )
