@@ -20,12 +20,8 @@ Budgets (:data:`BUDGETS`):
   steps per run, evaluated every 1,000 steps on the 10 fixed seeds. Measured on one core (torch 1
   thread, the other core busy): 91 / 114 ms per HISPER update at 8 / 10 agents
   (``bench/hisper_speed.py --budget quick``); the 18 runs sum to ~35 CPU-minutes: ~20 minutes with two
-  runs at once on 2 cores, plus ~2 minutes of evaluation and timing. Training seed 0, mean of the last
-  10 evaluations: at the spec's learning rates HISPER reached -6.0e3 at 8 agents (HASAC -7.8e3), at 3x
-  -1.7e3 (HASAC -6.9e3, HAPPO -5.1e3); at 10 agents and 3x, HISPER -7.1e3 against HASAC's -4.6e3.
-  HISPER's argmax evaluation collapses after the prefill (at 10 agents to -1.15e5, every request
-  rejected, between ~5e3 and ~1.6e4 steps; its sampled training episodes also fall below Random) before
-  it recovers; HASAC's does not. A 3x critic rate alone does not prevent it.
+  runs at once on 2 cores, plus ~2 minutes of evaluation and timing. What each budget shows is in its
+  ``report.md``: the claims table, with every claim that did not hold marked.
 """
 
 from __future__ import annotations
