@@ -174,9 +174,10 @@ def test_placement_lists_anchors_routes_and_candidates_consistently(placer, trac
         free = np.asarray(decision.state["node_free"])
         for agent, body in zip(placement["agents"], decision.request["agents"], strict=True):
             probabilities = [c["probability"] for c in agent["candidates"]]
-            assert (
-                probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1 + TOLERANCE
-            )
+            # each is rounded to DECIMALS, so their sum may exceed 1 by half a unit per candidate
+            rounding = len(probabilities) * TOLERANCE / 2
+            assert probabilities == sorted(probabilities, reverse=True)
+            assert sum(probabilities) <= 1 + rounding + 1e-12
             nodes = [c["node"] for c in agent["candidates"]]
             assert (np.asarray(body["demand"]) <= free[nodes] + 1e-9).all()
 
