@@ -85,6 +85,10 @@ def test_a_trial_reserves_one_bundle_with_the_learners_resources(learners, bundl
         ({"model": {"width": 3}}, "unknown model keys \\['width'\\]"),
         ({"algo_options": {"bogus": 1}}, "unknown keys \\['bogus'\\]"),
         ({"algo_options": {"tau": 2.0}}, "hisper.tau must be in"),
+        (
+            {"algo_options": {"critic_warmup_updates": 3, "prefill_steps": 0}},
+            "critic_warmup_updates needs prefill_steps",
+        ),
         ({"scenario": "genai-chain"}, "trains the dnn-inference scenario"),
     ],
 )

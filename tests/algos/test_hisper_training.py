@@ -99,6 +99,15 @@ def test_checkpoint_without_replay_prefills_again(tmp_path):
         a.stop(), b.stop()
 
 
+def test_critic_warm_up_runs_once_after_the_prefill():
+    algo = build_hisper_config(tiny_config(critic_warmup_updates=5), "hisper").build_algo()
+    algo.train()
+    assert algo.learner.updates == 5 + OPTIONS["updates_per_iteration"]
+    algo.train()
+    assert algo.learner.updates == 5 + 2 * OPTIONS["updates_per_iteration"]
+    algo.stop()
+
+
 @pytest.mark.parametrize("preset", ["hisper", "hasac"])
 def test_restored_checkpoint_reproduces_the_trained_policy(tmp_path, preset):
     config = tiny_config(preset)

@@ -4,8 +4,14 @@ import torch
 
 from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.learner import Batch, HISPERLearner
-from edgeplace.algos.hisper.settings import EntropyInTargets, HISPERSettings
-from edgeplace.algos.hisper.update import critic_loss, replace_agent, sequential_update, soft_targets
+from edgeplace.algos.hisper.settings import EntropyInTargets, HISPERSettings, TwinMin
+from edgeplace.algos.hisper.update import (
+    critic_loss,
+    replace_agent,
+    sequential_update,
+    soft_targets,
+    twin_min,
+)
 from edgeplace.envs.dnn_inference import DnnInferenceEnv, agent_service, global_state
 from edgeplace.models.autoregressive_head import HeadOutput
 
@@ -39,6 +45,19 @@ def test_critic_loss_sums_twins_and_parts_and_averages_the_batch():
     targets = torch.zeros(2, 2)
     # twin 0: mean(1 + 4, 0) = 2.5; twin 1: mean(0, 9) = 4.5
     assert float(critic_loss(q, targets)) == pytest.approx(7.0)
+
+
+def test_twin_min_per_part_or_by_the_lower_total():
+    # (2 twins, B=2, P=3): row 0 sums 6 vs 4, row 1 sums 0 vs 1
+    q = torch.tensor([[[1.0, 5.0, 0.0], [0.0, 0.0, 0.0]], [[2.0, 1.0, 1.0], [-1.0, 2.0, 0.0]]])
+    torch.testing.assert_close(twin_min(q, TwinMin.PART), torch.tensor([[1.0, 1.0, 0.0], [-1.0, 0.0, 0.0]]))
+    torch.testing.assert_close(twin_min(q, TwinMin.TOTAL), torch.tensor([[2.0, 1.0, 1.0], [0.0, 0.0, 0.0]]))
+    one_part = q[..., :1]
+    torch.testing.assert_close(twin_min(one_part, TwinMin.TOTAL), twin_min(one_part, TwinMin.PART))
+    q.requires_grad_(True)
+    twin_min(q, TwinMin.TOTAL).sum().backward()
+    # the gradient reaches the chosen twin's entries only
+    torch.testing.assert_close(q.grad, torch.tensor([[[0.0] * 3, [1.0] * 3], [[1.0] * 3, [0.0] * 3]]))
 
 
 def test_sequential_update_is_a_permutation_and_later_agents_see_fresh_actions():
@@ -106,9 +125,17 @@ class StubCritic(torch.nn.Module):
         return self.q[:, None, :].expand(2, state.shape[0], self.q.shape[1])
 
 
-@pytest.mark.parametrize("hybrid", [True, False])
-def test_learner_targets_use_the_min_twin_and_the_joint_log_pi(hybrid):
-    learner, env = make_learner(HISPERSettings(hybrid_reward=hybrid, alpha=0.5, **TINY))
+@pytest.mark.parametrize(
+    ("hybrid", "how", "min_q"),
+    [
+        (True, TwinMin.PART, [3.0, -1.0, 2.0]),
+        (True, TwinMin.TOTAL, [4.0, -1.0, 2.0]),  # twin sums 5 and 8
+        (False, TwinMin.PART, [3.0]),
+        (False, TwinMin.TOTAL, [3.0]),
+    ],
+)
+def test_learner_targets_use_the_min_twin_and_the_joint_log_pi(hybrid, how, min_q):
+    learner, env = make_learner(HISPERSettings(hybrid_reward=hybrid, alpha=0.5, twin_min=how, **TINY))
     rows = make_batch(env, size=3)
     batch = Batch(rows, learner.device)
     parts = 3 if hybrid else 1
@@ -119,7 +146,7 @@ def test_learner_targets_use_the_min_twin_and_the_joint_log_pi(hybrid):
     learner.policy = lambda state, mode, grad=False: fake
     y = learner.targets(batch)
     joint_log_pi = torch.tensor([-1.5, -2.5, -3.5])
-    min_q = torch.tensor([3.0, -1.0, 2.0][:parts])
+    min_q = torch.tensor(min_q)
     rewards = (
         torch.as_tensor(rows["rewards"]) if hybrid else torch.as_tensor(rows["rewards"]).sum(1, keepdim=True)
     )
@@ -145,6 +172,18 @@ def test_update_steps_every_actor_once_and_keeps_the_critic_trainable():
         assert any(not torch.equal(a, b) for a, b in zip(before[n], actor.parameters(), strict=True)), n
     assert all(p.requires_grad for p in learner.critic.parameters())
     assert {"critic_loss", "actor_loss", "od_0/policy_loss", "mot_0/entropy"} <= set(stats)
+    assert learner.updates == 1
+
+
+def test_a_critic_only_update_leaves_the_actors_and_moves_the_critic():
+    learner, env = make_learner(HISPERSettings(**TINY))
+    actors = [p.detach().clone() for actor in learner.actors for p in actor.parameters()]
+    critic = [p.detach().clone() for p in learner.critic.parameters()]
+    stats = learner.update(make_batch(env), actors=False)
+    after = [p for actor in learner.actors for p in actor.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(actors, after, strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(critic, learner.critic.parameters(), strict=True))
+    assert "critic_loss" in stats and "actor_loss" not in stats
     assert learner.updates == 1
 
 

@@ -6,9 +6,10 @@ results, checkpoint plumbing) with a :class:`~edgeplace.algos.hisper.replay.Join
 transitions and the :class:`~edgeplace.algos.hisper.learner.HISPERLearner`.
 
 One ``training_step`` (= one ``train()`` iteration): on the first call, ``prefill_steps`` uniform-random
-transitions (not counted in ``num_env_steps_sampled_lifetime``; reported as ``env_runners/prefill_steps``);
-then ``steps_per_iteration`` env steps with sampled actions, ``updates_per_iteration`` updates on batches
-of ``train_batch_size_per_learner``, and, when due, the fixed-seed evaluation.
+transitions (not counted in ``num_env_steps_sampled_lifetime``; reported as ``env_runners/prefill_steps``)
+and ``critic_warmup_updates`` critic-only updates on them (counted in the learner's updates); then
+``steps_per_iteration`` env steps with sampled actions, ``updates_per_iteration`` updates on batches of
+``train_batch_size_per_learner``, and, when due, the fixed-seed evaluation.
 
 Checkpoints (``save_to_path`` / ``restore_from_path``) hold the learner (networks, optimisers,
 generators), the replay buffer (unless ``checkpoint_replay`` is off: then a resume prefills again),
@@ -98,12 +99,15 @@ class HISPER(JointAlgorithm):
 
     def prefill(self) -> None:
         """Fill the buffer with ``prefill_steps`` transitions of uniform-random joint actions (rounded up
-        to whole rounds of the collector's envs)."""
+        to whole rounds of the collector's envs), then warm the critic up on them."""
         envs = self.collector.num_envs
         rounds = -(-self.settings.prefill_steps // envs)
         for _ in range(rounds):
             rows, _ = self.collector.step(uniform_actions(self.collector.envs[0], self.prefill_rng, envs))
             self.replay.add(rows)
+        batch_size = self.config.train_batch_size_per_learner
+        for _ in range(self.settings.critic_warmup_updates):
+            self.learner.update(self.replay.sample(batch_size), actors=False)
         self.prefilled = True
         self.metrics.log_value((ENV_RUNNER_RESULTS, PREFILL_STEPS), rounds * envs, reduce="lifetime_sum")
 

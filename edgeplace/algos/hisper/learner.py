@@ -20,7 +20,13 @@ from edgeplace.algos.hisper.critic import TwinCritic
 from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.learner_state import PerAgentActorsCheckpointable
 from edgeplace.algos.hisper.settings import HISPERSettings
-from edgeplace.algos.hisper.update import critic_loss, replace_agent, sequential_update, soft_targets
+from edgeplace.algos.hisper.update import (
+    critic_loss,
+    replace_agent,
+    sequential_update,
+    soft_targets,
+    twin_min,
+)
 from edgeplace.models.autoregressive_head import ActionMode, HeadOutput
 from edgeplace.models.hybrid_critic import (
     joint_action_encoding,
@@ -115,14 +121,16 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         return self.policy(tensor, mode).actions.transpose(0, 1).cpu().numpy()
 
     # --- update -------------------------------------------------------------------------------
-    def update(self, rows: Mapping[str, np.ndarray]) -> dict[str, float]:
-        """One update on a sampled batch: critic step, sequential actor steps, Polyak averaging.
+    def update(self, rows: Mapping[str, np.ndarray], *, actors: bool = True) -> dict[str, float]:
+        """One update on a sampled batch: critic step, sequential actor steps (unless ``actors`` is
+        False: a critic warm-up update), Polyak averaging.
 
         The statistics stay on the device until the end (one device-to-host copy per update).
         """
         batch = Batch(rows, self.device)
         stats = self.critic_step(batch)
-        stats.update(self.actor_steps(batch))
+        if actors:
+            stats.update(self.actor_steps(batch))
         polyak_update(self.target_critic, self.critic, self.settings.tau)
         self.updates += 1
         values = torch.stack(list(stats.values())).cpu().tolist()
@@ -137,7 +145,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         with torch.no_grad():
             nxt = self.policy(batch.next_state, ActionMode.SAMPLE)
             next_joint = self.encode(nxt).transpose(0, 1).flatten(1)  # (B, A W)
-            next_q = self.target_critic(batch.next_state, next_joint).amin(0)  # (B, P)
+            next_q = twin_min(self.target_critic(batch.next_state, next_joint), self.settings.twin_min)
             return soft_targets(
                 self.rewards(batch),
                 batch.terminated,
@@ -184,7 +192,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         def step_agent(n: int, current: Tensor) -> None:
             out = forward(n, ActionMode.GUMBEL)
             q = self.critic.q_from_encoded(encoded, replace_agent(current, n, self.encode(out)))
-            loss = (self.alpha * out.log_pi - q.amin(0).sum(-1)).mean()
+            loss = (self.alpha * out.log_pi - twin_min(q, self.settings.twin_min).sum(-1)).mean()
             self.actor_optimizers[n].zero_grad(set_to_none=True)
             loss.backward()
             self.actor_optimizers[n].step()

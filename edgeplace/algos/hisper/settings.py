@@ -30,6 +30,16 @@ class EntropyInTargets(StrEnum):
     """``alpha * log pi' / P`` in each part, so the parts sum to the one-output target."""
 
 
+class TwinMin(StrEnum):
+    """How the twin critics' minimum is taken when the critic has P reward parts (targets and actors)."""
+
+    PART = "part"
+    """Eqs. 31/33 literally: ``min_j Q_j^i`` per part i, so the parts may come from different twins."""
+    TOTAL = "total"
+    """Every part from the twin whose summed ``sum_i Q_j^i`` is lower: the pessimism of a one-output
+    twin critic, keeping the per-part targets."""
+
+
 @dataclass(frozen=True)
 class HISPERSettings:
     """Every HISPER/HASAC setting that RLlib's AlgorithmConfig has no field for; the spec's defaults."""
@@ -44,6 +54,7 @@ class HISPERSettings:
     """Entropy temperature (fixed). None: the spec's value for the agent count, ``agents / 4`` (2.0 at 8
     agents, 2.5 at 10)."""
     entropy_in_targets: EntropyInTargets = EntropyInTargets.ALL
+    twin_min: TwinMin = TwinMin.PART
     tau: float = 0.005
     """Polyak step of the target critics: ``target <- (1 - tau) target + tau online``."""
     gumbel_temperature: float = 1.0
@@ -52,6 +63,9 @@ class HISPERSettings:
     """Joint transitions the replay buffer holds (ring buffer)."""
     prefill_steps: int = 90_000
     """Uniform-random transitions collected before the first update; not counted in the budget."""
+    critic_warmup_updates: int = 0
+    """Critic-only updates right after the prefill (no actor step, Polyak as usual), so the actors'
+    first steps follow a critic fitted to the prefill rather than a random one; 0: none (the spec)."""
     steps_per_iteration: int = 2_000
     """Env steps collected per training iteration (a multiple of ``num_envs_per_env_runner``)."""
     updates_per_iteration: int = 100
@@ -74,6 +88,7 @@ class HISPERSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entropy_in_targets", EntropyInTargets(self.entropy_in_targets))
+        object.__setattr__(self, "twin_min", TwinMin(self.twin_min))
         object.__setattr__(self, "actor_hidden", tuple(int(w) for w in self.actor_hidden))
         object.__setattr__(self, "critic_hidden", tuple(int(w) for w in self.critic_hidden))
         for name in ("actor_lr", "critic_lr", "gumbel_temperature"):
@@ -86,9 +101,12 @@ class HISPERSettings:
         for name in ("buffer_size", "steps_per_iteration", "embed_dim", "lstm_hidden", "eval_episodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"hisper.{name} must be >= 1, got {getattr(self, name)!r}")
-        for name in ("prefill_steps", "updates_per_iteration", "eval_interval_steps"):
+        counts = ("prefill_steps", "critic_warmup_updates", "updates_per_iteration", "eval_interval_steps")
+        for name in counts:
             if getattr(self, name) < 0:
                 raise ValueError(f"hisper.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.critic_warmup_updates and not self.prefill_steps:
+            raise ValueError("hisper.critic_warmup_updates needs prefill_steps > 0 (it fits the prefill)")
         for name in ("actor_hidden", "critic_hidden"):
             widths = getattr(self, name)
             if not widths or min(widths) < 1:
@@ -106,6 +124,7 @@ class HISPERSettings:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["entropy_in_targets"] = str(self.entropy_in_targets)
+        out["twin_min"] = str(self.twin_min)
         return out
 
 

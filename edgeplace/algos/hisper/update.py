@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from edgeplace.algos.hisper.settings import EntropyInTargets
+from edgeplace.algos.hisper.settings import EntropyInTargets, TwinMin
 
 
 def soft_targets(
@@ -42,6 +42,18 @@ def soft_targets(
         entropy = entropy / rewards.shape[-1]
     not_done = 1.0 - terminated.to(rewards.dtype).unsqueeze(-1)  # (B, 1)
     return rewards + gamma * not_done * (next_min_q - entropy)
+
+
+def twin_min(q: Tensor, how: TwinMin = TwinMin.PART) -> Tensor:
+    """The twins' minimum per reward part: ``min_j Q_j^i`` (``PART``), or every part of the twin with
+    the lower ``sum_i Q_j^i`` (``TOTAL``; the same as ``PART`` for one part). Differentiable in ``q``.
+
+    Shapes: q (2, B, P) -> (B, P)
+    """
+    if TwinMin(how) is TwinMin.PART:
+        return q.amin(0)
+    lower = q.sum(-1).argmin(0)  # (B,)
+    return q.gather(0, lower[None, :, None].expand(1, *q.shape[1:])).squeeze(0)
 
 
 def critic_loss(q: Tensor, targets: Tensor) -> Tensor:
