@@ -172,9 +172,12 @@ def learning_curve_plot(
         return save_figure(fig, path)
 
 
-def sweep_plot(frame: pd.DataFrame, x: str, metric: str, path: Path, *, title: str) -> Path:
+def sweep_plot(
+    frame: pd.DataFrame, x: str, metric: str, path: Path, *, title: str, log_x: bool = False
+) -> Path:
     """One line per policy of ``metric`` against the swept column ``x``: the mean over the rows of each
-    (policy, x) with a band of one sample std (no band where a point has one row).
+    (policy, x) with a band of one sample std (no band where a point has one row); ``log_x`` draws x on
+    a log scale (a sweep of factors).
 
     ``frame`` holds columns POLICY, ``x`` and ``metric`` (e.g. one row per policy, seed and swept
     value). Returns ``path`` (a 150 dpi PNG).
@@ -195,6 +198,8 @@ def sweep_plot(frame: pd.DataFrame, x: str, metric: str, path: Path, *, title: s
             ax.fill_between(
                 points[x], points["mean"] - points["std"], points["mean"] + points["std"], alpha=0.15
             )
+        if log_x:
+            ax.set_xscale("log")
         ax.set_xlabel(x)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)

@@ -6,7 +6,9 @@ Steps (each resumable, outputs under ``out``):
    per Table IV substrate size (one model per size: the NTN has a slice per node) with the training
    rates scaled in proportion to the size, and the GAL-VNE scorer on AgentVNE's dataset.
 2. The rate sweep (Figs. 5b/6b) and the lifetime sweep (Figs. 5c/6c) at N = 20 against every
-   baseline; Table V's three variants; Table IV under proportional load.
+   baseline; Table V's three variants; Table IV under proportional load; a link-scarcity sweep (every
+   link bandwidth scaled) that shows which resource binds: at the spec's bandwidths only node capacity
+   does, so hops cannot buy acceptance there.
 3. Solving time of the first 1,000 tasks (Fig. 7) for AgentVNE, GA and GRC greedy.
 4. ``report.md`` puts our numbers beside the paper's, checks the issue's targets, and links PNGs.
 """
@@ -32,6 +34,7 @@ from edgeplace.envs.agent_vne import VNEKPI
 from edgeplace.policy import Policy
 from edgeplace.reproduce.agentvne_report import (
     AGENTVNE,
+    BANDWIDTH,
     LIFETIME,
     NO_LLM,
     NO_RL,
@@ -65,6 +68,8 @@ class Budget:
         horizon_steps: unit steps per evaluation episode (the first 100 are warm-up).
         eval_seeds: traffic seeds; each plays one episode.
         solve_nodes: substrates of the solving-time experiment (a subset of ``table4_nodes``).
+        bandwidth_scales, bandwidth_rate: the link-scarcity sweep, N = 20 at one arrival rate, every link
+            bandwidth times each scale (1: the spec's).
     """
 
     name: str
@@ -82,6 +87,8 @@ class Budget:
     table5_rates: tuple[float, ...] = (0.2, 0.4, 0.6)
     lifetimes: tuple[float, ...] = (15.0, 20.0, 25.0, 30.0, 35.0, 40.0)
     lifetime_rate: float = 0.2
+    bandwidth_scales: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 10.0)
+    bandwidth_rate: float = 0.4
     solve_tasks: int = 1000
     training_seed: int = 0
     warmup_steps: int = 100
@@ -314,6 +321,14 @@ def _run(
         partial(evaluation_env, chosen, BASE_NODES, chosen.lifetime_rate),
         everyone,
     )
+    console.print(f"[bold]Link scarcity[/]: link-bandwidth sweep on 20 nodes, rate {chosen.bandwidth_rate:g}")
+    bandwidth_sweep = sweep(
+        "bandwidth-",
+        BANDWIDTH,
+        chosen.bandwidth_scales,
+        lambda scale: evaluation_env(chosen, BASE_NODES, chosen.bandwidth_rate, bandwidth_scale=scale),
+        everyone,
+    )
     console.print("[bold]Table IV[/]: proportional load")
     table_iv = sweep(
         "table4-n",
@@ -337,6 +352,7 @@ def _run(
         runs=runs,
         rate_sweep=pd.concat([rate_sweep, no_llm], ignore_index=True),
         lifetime_sweep=lifetime_sweep,
+        bandwidth_sweep=bandwidth_sweep,
         table_iv=table_iv,
         solve=solve.assign(**{SOLVE_TOTAL: solve[VNEKPI.SOLVE_TIME_S] * chosen.solve_tasks}),
     )

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 TARGET_HEADER = ("target", "measured", "met")
 #: Policy names of the AgentVNE variants in the evaluation frames.
 AGENTVNE, NO_RL, NO_LLM = "agentvne", "agentvne-no-rl", "agentvne-no-llm"
-#: Extra columns of the evaluation frames: the swept arrival rate, lifetime and substrate size.
-RATE, LIFETIME, NODES = "arrival_rate", "mean_lifetime", "nodes"
+#: Extra columns of the evaluation frames: the swept arrival rate, lifetime, link-bandwidth scale and
+#: substrate size.
+RATE, LIFETIME, BANDWIDTH, NODES = "arrival_rate", "mean_lifetime", "bandwidth_scale", "nodes"
 HOPS, SAR, SOLVE_TOTAL = VNEKPI.WEIGHTED_HOPS, VNEKPI.ACCEPTANCE_RATIO, "total_s"
 #: The baselines the issue's targets name: GRC-style greedy (both spec-g variants) and GA.
 GREEDY_BASELINES, GA = ("greedy", "greedy-grc"), "ga"
@@ -38,6 +39,8 @@ class ReproductionResults:
 
     rate_sweep: N = 20, column RATE (the w/o LLM rows only at Table V's rates).
     lifetime_sweep: N = 20 at the budget's lifetime rate, column LIFETIME.
+    bandwidth_sweep: N = 20 at the budget's bandwidth rate, column BANDWIDTH (every link's bandwidth
+    times it).
     table_iv: column NODES, rate N / 100. solve: column NODES and SOLVE_TOTAL (s per solve_tasks).
     """
 
@@ -45,6 +48,7 @@ class ReproductionResults:
     runs: Mapping[str, TrainedRun]
     rate_sweep: pd.DataFrame
     lifetime_sweep: pd.DataFrame
+    bandwidth_sweep: pd.DataFrame
     table_iv: pd.DataFrame
     solve: pd.DataFrame
 
@@ -125,9 +129,9 @@ def table_v_section(results: ReproductionResults) -> str:
     )
 
 
-def sweep_section(title: str, frame: pd.DataFrame, by: str, claim: str) -> str:
+def sweep_section(title: str, frame: pd.DataFrame, by: str, intro: str) -> str:
     return (
-        f"## {title}\n\nPaper: {claim}.\n\nWeighted hops (Eq.26), mean ± std over traffic seeds:\n\n"
+        f"## {title}\n\n{intro}\n\nWeighted hops (Eq.26), mean ± std over traffic seeds:\n\n"
         + sweep_table(frame, by, HOPS, "{:.2f}")
         + "\n\nAcceptance ratio:\n\n"
         + sweep_table(frame, by, SAR, "{:.1%}")
@@ -176,16 +180,16 @@ def targets(results: ReproductionResults) -> list[list[str]]:
                 _yes(max(ratios.values()) <= 0.4),
             ]
         )
-    gains = {
-        rate: _value(sar, AGENTVNE, rate) - max(_value(sar, b, rate) for b in GREEDY_BASELINES)
-        for rate in high
-    }
+    rows.append(_sar_gain_row("at rate >= 0.4", sar, high))
+    scales = budget.bandwidth_scales
     rows.append(
-        [
-            "AgentVNE SAR >= GRC-style greedy + 5 points at rate >= 0.4",
-            ", ".join(f"{gain * 100:+.1f} pts at {rate:g}" for rate, gain in gains.items()),
-            _yes(min(gains.values()) >= 0.05),
-        ]
+        _sar_gain_row(
+            f"at rate {budget.bandwidth_rate:g} with scarce links (bandwidth x{min(scales):g}; gain shown "
+            "at every scale)",
+            seed_stats(results.bandwidth_sweep, BANDWIDTH, SAR),
+            scales,
+            judged=[min(scales)],
+        )
     )
     solve = seed_stats(results.solve, NODES, SOLVE_TOTAL)
     if 100 in set(results.solve[NODES]):
@@ -250,6 +254,21 @@ def targets(results: ReproductionResults) -> list[list[str]]:
         ]
     )
     return rows
+
+
+def _sar_gain_row(
+    where: str, sar: pd.DataFrame, keys: Sequence[float], judged: Sequence[float] | None = None
+) -> list[str]:
+    """The target row "AgentVNE SAR >= GRC-style greedy + 5 points", measured at every key and met when it
+    holds at each of ``judged`` (default: every key)."""
+    gains = {
+        key: _value(sar, AGENTVNE, key) - max(_value(sar, b, key) for b in GREEDY_BASELINES) for key in keys
+    }
+    return [
+        f"AgentVNE SAR >= GRC-style greedy + 5 points {where}",
+        ", ".join(f"{gain * 100:+.1f} pts at {key:g}" for key, gain in gains.items()),
+        _yes(all(gains[key] >= 0.05 for key in (keys if judged is None else judged))),
+    ]
 
 
 def _lowest(frame: pd.DataFrame, by: str, metric: str, *, lower: bool) -> dict[float, str]:
@@ -321,6 +340,17 @@ def _figures(results: ReproductionResults, out: Path) -> list[Path]:
             out / "sar_vs_lifetime.png",
             title="Acceptance ratio vs mean lifetime",
         ),
+        *(
+            sweep_plot(
+                results.bandwidth_sweep,
+                BANDWIDTH,
+                metric,
+                out / f"{name}_vs_bandwidth.png",
+                title=f"{label} vs link-bandwidth scale (N = 20, rate {results.budget.bandwidth_rate:g})",
+                log_x=True,
+            )
+            for metric, name, label in ((HOPS, "hops", "Weighted hops"), (SAR, "sar", "Acceptance ratio"))
+        ),
         sweep_plot(
             results.table_iv,
             NODES,
@@ -364,13 +394,25 @@ def write_report(results: ReproductionResults, out: Path) -> Path:
         table_iv_section(results),
         table_v_section(results),
         sweep_section(
-            "Figs. 5b/6b: arrival-rate sweep (N = 20)", results.rate_sweep, RATE, paper.CLAIMS["rate"]
+            "Figs. 5b/6b: arrival-rate sweep (N = 20)",
+            results.rate_sweep,
+            RATE,
+            f"Paper: {paper.CLAIMS['rate']}.",
         ),
         sweep_section(
             f"Figs. 5c/6c: lifetime sweep (N = 20, rate {budget.lifetime_rate:g})",
             results.lifetime_sweep,
             LIFETIME,
-            paper.CLAIMS["lifetime"],
+            f"Paper: {paper.CLAIMS['lifetime']}.",
+        ),
+        sweep_section(
+            f"Link scarcity: every link bandwidth scaled (N = 20, rate {budget.bandwidth_rate:g})",
+            results.bandwidth_sweep,
+            BANDWIDTH,
+            "Not in the paper: which resource binds. At scale 1 (the spec's 1000 / 100 / 50 Mbit/s) the "
+            "acceptance ratio matches the roomy links' (scale > 1), so node capacity alone limits it and "
+            "fewer hops cannot buy acceptance; below 1 the links bind and short embeddings keep more "
+            "bandwidth free, the mechanism behind the paper's SAR gain.",
         ),
         solve_section(results),
         runs_section(results),
@@ -383,6 +425,7 @@ def write_report(results: ReproductionResults, out: Path) -> Path:
             for name, frame, by in (
                 ("rate_sweep", results.rate_sweep, RATE),
                 ("lifetime_sweep", results.lifetime_sweep, LIFETIME),
+                ("bandwidth_sweep", results.bandwidth_sweep, BANDWIDTH),
                 ("table_iv", results.table_iv, NODES),
             )
         },

@@ -267,6 +267,23 @@ def test_horizon_ends_the_episode_with_the_last_arrival_inside_it():
     assert infos[AGENT_ID][KPI_INFO_KEY][VNEKPI.ARRIVALS] == len(trace)
 
 
+def test_bandwidth_scale_scales_every_link_and_turns_spread_mappings_into_eq13_rejections():
+    roomy, scarce = AgentVNEEnv(SMALL), AgentVNEEnv({**SMALL, "bandwidth_scale": 0.001})
+    np.testing.assert_allclose(scarce.static.bandwidth_mbps, 0.001 * roomy.static.bandwidth_mbps)
+    np.testing.assert_array_equal(scarce.static.capacity, roomy.static.capacity)
+    obs, _ = roomy.reset(seed=4)
+    scarce.reset(seed=4)
+    request = roomy.current[1].request
+    action = act(make_baseline("agent-vne", "greedy", env_config=SMALL), obs)[AGENT_ID]
+    hosts = action[: request.num_agents]
+    assert (hosts[request.links[:, 0]] != hosts[request.links[:, 1]]).any()  # some flow leaves its node
+    free = (roomy.state.node_free, roomy.state.link_free_mbps)
+    assert check_mapping(roomy.static, request, hosts, *free) is None
+    _, rewards, _, _, infos = scarce.step({AGENT_ID: action})  # flows of >= 2 Mbit/s, links of <= 1
+    assert rewards[AGENT_ID] == -100.0 and "bandwidth" in infos[AGENT_ID][StepInfo.REASON]
+    np.testing.assert_array_equal(scarce.state.link_free_mbps, scarce.static.bandwidth_mbps)
+
+
 def test_padded_nodes_are_never_hosts():
     config = {**SMALL, "max_nodes": 24, "max_edges": 40}
     env = AgentVNEEnv(config)
@@ -285,6 +302,8 @@ def test_config_rejects_unknown_keys_and_bad_values():
         AgentVNEConfig.from_env_config({"lamda": 0.2})
     with pytest.raises(ValueError, match="arrival_rate"):
         AgentVNEConfig(arrival_rate=-1.0)
+    with pytest.raises(ValueError, match="bandwidth_scale"):
+        AgentVNEConfig(bandwidth_scale=0.0)
     with pytest.raises(ValueError, match="arrivals_per_episode or horizon_steps"):
         AgentVNEConfig(arrivals_per_episode=None)
     config = AgentVNEConfig(arrival_rate=0.4, bias=0.0)

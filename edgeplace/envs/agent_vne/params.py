@@ -29,6 +29,10 @@ class AgentVNEConfig:
     """Topology URI; ``waxman:`` gives the spec's three-tier substrate with TEE / camera holders."""
     capacity_scale: float = CALIBRATED_CAPACITY_SCALE
     """Multiplier on every node capacity of the topology (spec b, "Calibration")."""
+    bandwidth_scale: float = 1.0
+    """Multiplier on every link bandwidth of the topology (1: spec b's 1000 / 100 / 50 Mbit/s). At 1 the
+    links never bind on the 20-node substrate (node capacity does); below 1 they become the scarce
+    resource (the reproduction's link-scarcity sweep)."""
     arrival_rate: float = 0.2
     """lambda: mean arrivals per unit step (Poisson)."""
     mean_lifetime: float = 30.0
@@ -56,6 +60,7 @@ class AgentVNEConfig:
 
     def __post_init__(self) -> None:
         _positive(self.capacity_scale, "capacity_scale")
+        _positive(self.bandwidth_scale, "bandwidth_scale")
         _positive(self.arrival_rate, "arrival_rate")
         _positive(self.mean_lifetime, "mean_lifetime")
         if self.arrivals_per_episode is None and self.horizon_steps is None:

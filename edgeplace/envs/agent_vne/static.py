@@ -1,8 +1,8 @@
 """The static part of the agent-vne network: capacities, attributes, routes and reference scales.
 
-Everything here is fixed for a topology and ``capacity_scale``; the env, the baselines and the model
-side (through :func:`static_network`) share one copy per process. Observations carry only the dynamic
-state (see :mod:`edgeplace.envs.agent_vne.observation`).
+Everything here is fixed for a topology, ``capacity_scale`` and ``bandwidth_scale``; the env, the
+baselines and the model side (through :func:`static_network`) share one copy per process.
+Observations carry only the dynamic state (see :mod:`edgeplace.envs.agent_vne.observation`).
 """
 
 from __future__ import annotations
@@ -113,27 +113,37 @@ class StaticNetwork:
         )
 
 
-def scaled_substrate(uri: str, capacity_scale: float) -> Substrate:
-    """The substrate of ``uri`` with every node capacity multiplied by ``capacity_scale``."""
+def scaled_substrate(uri: str, capacity_scale: float, bandwidth_scale: float = 1.0) -> Substrate:
+    """The substrate of ``uri`` with every node capacity multiplied by ``capacity_scale`` and every link
+    bandwidth by ``bandwidth_scale``."""
     substrate = load_topology(uri)
-    if capacity_scale == 1.0:
+    if capacity_scale == 1.0 and bandwidth_scale == 1.0:
         return substrate
     return dataclasses.replace(
         substrate,
-        name=f"{substrate.name},capacity_scale={capacity_scale}",
+        name=f"{substrate.name},capacity_scale={capacity_scale},bandwidth_scale={bandwidth_scale}",
         capacity=substrate.capacity * capacity_scale,
+        bandwidth_mb_s=substrate.bandwidth_mb_s * bandwidth_scale,
     )
 
 
 @functools.lru_cache(maxsize=16)
-def _cached(uri: str, capacity_scale: float, max_nodes: int | None, max_edges: int | None) -> StaticNetwork:
-    return StaticNetwork.build(scaled_substrate(uri, capacity_scale), max_nodes, max_edges)
+def _cached(
+    uri: str, capacity_scale: float, bandwidth_scale: float, max_nodes: int | None, max_edges: int | None
+) -> StaticNetwork:
+    return StaticNetwork.build(scaled_substrate(uri, capacity_scale, bandwidth_scale), max_nodes, max_edges)
 
 
 def static_network(env_config: Mapping[str, Any] | AgentVNEConfig | None) -> StaticNetwork:
     """The static network an env built from ``env_config`` uses (cached per process)."""
     config = AgentVNEConfig.from_env_config(env_config)
-    return _cached(config.topology, float(config.capacity_scale), config.max_nodes, config.max_edges)
+    return _cached(
+        config.topology,
+        float(config.capacity_scale),
+        float(config.bandwidth_scale),
+        config.max_nodes,
+        config.max_edges,
+    )
 
 
 def _path_edge_table(hops: np.ndarray, predecessor: np.ndarray, edge_id: np.ndarray) -> np.ndarray:
