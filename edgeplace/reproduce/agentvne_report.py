@@ -409,10 +409,10 @@ def write_report(results: ReproductionResults, out: Path) -> Path:
             f"Link scarcity: every link bandwidth scaled (N = 20, rate {budget.bandwidth_rate:g})",
             results.bandwidth_sweep,
             BANDWIDTH,
-            "Not in the paper: which resource binds. Scale 1 is the spec's 1000 / 100 / 50 Mbit/s; above 1 "
-            "the links never bind. Where the acceptance ratios at 1 and above match, node capacity alone "
-            "limits acceptance and fewer hops cannot buy any; below 1 the links bind, and short embeddings "
-            "keep bandwidth free (the mechanism of the paper's SAR gain).",
+            "Not in the paper: which resource binds. Scale 1 is the spec's 1000 / 100 / 50 Mbit/s (the "
+            "rate sweep's rows at this rate). Where the acceptance ratios at 1 and above match, node "
+            "capacity alone limits acceptance and fewer hops cannot buy any; where they fall below 1, the "
+            "links bind and short embeddings keep bandwidth free (the mechanism of the paper's SAR gain).",
         ),
         solve_section(results),
         runs_section(results),

@@ -53,7 +53,7 @@ TINY = Budget(
     rates=(0.2, 0.4),
     table5_rates=(0.2, 0.4),
     lifetimes=(30.0,),
-    bandwidth_scales=(0.25,),
+    bandwidth_scales=(0.25, 1.0),  # 1.0 reuses the rate sweep's rows at 0.4
     solve_tasks=12,
     train_options={
         "train_batch_size": 50,
@@ -234,6 +234,7 @@ def test_tiny_reproduction_runs_end_to_end_and_resumes(tmp_path):
     report = run_agentvne_reproduction(tmp_path, budget=TINY)
     text = report.read_text()
     assert "## Table V" in text and "| agentvne-nollm-n20 |" in text
+    assert "| policy \\ bandwidth_scale | 0.25 | 1 |" in text
     runs = tmp_path / RUNS_DIR
     first = latest_checkpoint(runs / "agentvne-n20" / "finetune")
     assert first is not None and (runs / "agentvne-n20" / "pretrain" / "best.pt").is_file()

@@ -30,9 +30,8 @@ class AgentVNEConfig:
     capacity_scale: float = CALIBRATED_CAPACITY_SCALE
     """Multiplier on every node capacity of the topology (spec b, "Calibration")."""
     bandwidth_scale: float = 1.0
-    """Multiplier on every link bandwidth of the topology (1: spec b's 1000 / 100 / 50 Mbit/s). At 1 the
-    links never bind on the 20-node substrate (node capacity does); below 1 they become the scarce
-    resource (the reproduction's link-scarcity sweep)."""
+    """Multiplier on every link bandwidth of the topology (1: spec b's 1000 / 100 / 50 Mbit/s); below 1
+    links become the scarce resource (the reproduction's link-scarcity sweep measures where they bind)."""
     arrival_rate: float = 0.2
     """lambda: mean arrivals per unit step (Poisson)."""
     mean_lifetime: float = 30.0
