@@ -378,6 +378,15 @@ def _figures(results: ReproductionResults, out: Path) -> list[Path]:
     return [path for path in plots if path is not None]
 
 
+def _settings_text(options: Mapping[str, Any]) -> str:
+    """``key = value`` pairs of TrainConfig overrides ("lr = 0.0001"), or "none"."""
+    pairs = [
+        f"{key} = {value:g}" if isinstance(value, float) else f"{key} = {value}"
+        for key, value in options.items()
+    ]
+    return ", ".join(pairs) or "none"
+
+
 def write_report(results: ReproductionResults, out: Path) -> Path:
     """Write ``report.md``, ``summary.json`` and the PNGs into ``out``; returns the report path."""
     figures = _figures(results, out)
@@ -389,7 +398,8 @@ def write_report(results: ReproductionResults, out: Path) -> Path:
         f"({budget.warmup_steps} warm-up) on traffic seeds {list(budget.eval_seeds)}; fine-tuning "
         f"{budget.finetune_timesteps:,} decisions at N = 20 and {budget.scale_finetune_timesteps:,} on "
         f"larger substrates; pre-training {budget.pretrain_episodes} x {budget.pretrain_arrivals} teacher "
-        "samples. Paper numbers: spec section h.",
+        f"samples; PPO settings that depart from spec f: {_settings_text(budget.train_options)}. Paper "
+        "numbers: spec section h.",
         "## Targets (issue 4, spec h)\n\n" + table_markdown(TARGET_HEADER, target_rows),
         table_iv_section(results),
         table_v_section(results),

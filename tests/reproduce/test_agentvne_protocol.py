@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS
 from edgeplace.algos.checkpoints import latest_checkpoint
 from edgeplace.envs.agent_vne import VNEKPI
 from edgeplace.evaluation.statistics import EPISODE, POLICY, SEED
@@ -83,6 +84,12 @@ def test_quick_protocol_trains_both_n20_variants_and_one_model_per_larger_substr
     assert steps["agentvne-n20"].algo_options["arrival_rates"] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
     assert steps["agentvne-n100"].algo_options["arrival_rates"] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert steps["agentvne-n200"].env_config["topology"] == "waxman:nodes=200,seed=42"
+    # Every run fine-tunes at the budget's lr, not spec f's 3e-4 (FINETUNE_OVERRIDES says why).
+    assert (
+        {config.lr for config in steps.values()}
+        == {budget.train_options["lr"]}
+        != {AGENTVNE_TRAIN_DEFAULTS["lr"]}
+    )
 
 
 def test_evaluation_and_solve_envs_follow_the_spec():
@@ -222,6 +229,7 @@ def test_report_has_the_papers_tables_and_plots(tmp_path):
     ):
         assert heading in text
     assert "(paper 4.6 / 97%)" in text  # Table V beside the paper's AgentVNE at 0.2
+    assert "PPO settings that depart from spec f: lr = 0.0001." in text
     assert "| 50 | 0.5 | 4.00 ± 0.00 | 4.1 |" in text  # Table IV row beside the paper's hops
     pngs = ("hops_vs_rate.png", "sar_vs_lifetime.png", "sar_vs_bandwidth.png", "hops_vs_nodes.png")
     for png in (*pngs, "solve_time_vs_nodes.png"):
