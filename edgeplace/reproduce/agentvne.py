@@ -51,13 +51,13 @@ from edgeplace.torch_threads import torch_threads
 SCENARIO = "agent-vne"
 #: The substrate of Figs. 5-6 and Table V, and the seed of every substrate (spec b, "Evaluation").
 BASE_NODES, SUBSTRATE_SEED = 20, 42
-#: The heuristic baselines of spec g (GAL-VNE is trained, so it is built separately).
 #: PPO settings of every fine-tuning run that depart from spec f. The policy lr is 1e-4, not 3e-4: on 3
 #: training seeds (same pre-training per seed, 100,000 decisions at N = 20), 3e-4 left AgentVNE behind its
 #: own pre-trained network at every rate (mean weighted hops 5.29 / 6.78 / 10.66 / 13.01 at rate 0.05 /
 #: 0.2 / 0.4 / 0.6, against 1.40 / 5.08 / 10.05 / 12.29 without RL); 1e-4 was better than 3e-4 at
 #: every rate (2.36 / 5.36 / 10.26 / 12.38) and within seed noise of the pre-trained network from 0.2 up.
 FINETUNE_OVERRIDES: Mapping[str, Any] = {"lr": 1e-4}
+#: The heuristic baselines of spec g (GAL-VNE is trained, so it is built separately).
 HEURISTICS = ("ga", "greedy", "greedy-grc", "noderank-bfs", "random")
 GAL_VNE = "gal-vne"
 

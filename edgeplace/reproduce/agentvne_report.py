@@ -380,11 +380,7 @@ def _figures(results: ReproductionResults, out: Path) -> list[Path]:
 
 def _settings_text(options: Mapping[str, Any]) -> str:
     """``key = value`` pairs of TrainConfig overrides ("lr = 0.0001"), or "none"."""
-    pairs = [
-        f"{key} = {value:g}" if isinstance(value, float) else f"{key} = {value}"
-        for key, value in options.items()
-    ]
-    return ", ".join(pairs) or "none"
+    return ", ".join(f"{key} = {value}" for key, value in options.items()) or "none"
 
 
 def write_report(results: ReproductionResults, out: Path) -> Path:
