@@ -147,12 +147,12 @@ def bare_times_ms(
         ChainPlaceRequest.model_validate(place_body),
         ChainPlaceBatchRequest.model_validate(batch_body),
     )
-    load, telemetry = placer.state_arrays(one.state)
+    state = placer.check_state(one.state)
 
     def jobs(requests):
-        return [placer.request_job(load, telemetry, 0, request, field="request") for request in requests]
+        return [placer.request_job(state, request, field="request") for request in requests]
 
-    observation = placer.observer.observe(jobs([one.request])[0].progress, load, telemetry)
+    observation = placer.observer.observe(jobs([one.request])[0].progress, state.load, state.telemetry)
     agent = placer.agent_ids[0]
 
     def median_ms(fn) -> float:

@@ -51,19 +51,18 @@ def _seeds(text: str) -> list[int]:
 
 @app.command()
 def scenarios() -> None:
-    """List the scenarios, their KPIs, algorithms and baselines."""
-    from edgeplace.algos.baselines import baseline_names
-    from edgeplace.algos.registry import algorithms_for
-    from edgeplace.envs.registry import scenarios as all_scenarios
+    """List the registered scenarios (built-in and plug-ins): KPIs, algorithms, baselines, papers."""
+    from edgeplace.scenarios import scenarios as registered
 
-    table = Table("scenario", "description", "KPIs", "algorithms", "baselines")
-    for scenario in all_scenarios():
-        sid = scenario.scenario_id
-        table.add_row(
-            sid, scenario.description, ", ".join(scenario.kpis), ", ".join(algorithms_for(sid)),
-            ", ".join(baseline_names(sid)),
-        )  # fmt: skip
-    console.print(table)
+    for spec in registered():
+        table = Table(title=f"[bold]{spec.scenario_id}[/]: {spec.description}", show_header=False)
+        table.add_row("KPIs", ", ".join(spec.kpis))
+        for name, algorithm in sorted(spec.algorithms.items()):
+            table.add_row(f"--algo {name}", algorithm.description)
+        table.add_row("baselines", ", ".join(spec.baseline_names()))
+        if spec.reproduce is not None:
+            table.add_row(f"reproduce {spec.reproduce.paper}", spec.reproduce.description)
+        console.print(table)
 
 
 @app.command()
@@ -71,7 +70,7 @@ def train(
     scenario: Annotated[str, typer.Argument(help="Scenario id (see `edgeplace scenarios`)")],
     out: Annotated[Path, typer.Option(help="Run directory (checkpoints, metrics.csv, learning_curve.png)")],
     algo: Annotated[
-        str, typer.Option(help="Algorithm id: mappo, metappo, vamappo, vamappo-<ablation>")
+        str, typer.Option(help="Algorithm id (`edgeplace scenarios` lists each scenario's)")
     ] = "mappo",
     topology: TopologyOpt = None,
     timesteps: Annotated[int, typer.Option(help="Budget in agent decisions")] = 100_000,
@@ -98,21 +97,21 @@ def train(
     Unset batch options take the algorithm's own defaults (PPO's 5120/320/10, AgentVNE's spec values).
     ``--algo agentvne`` runs NodeRank pre-training (OUT/pretrain) and then PPO fine-tuning (OUT/finetune).
     """
-    from edgeplace.algos.registry import algorithm_train_defaults, run_training
+    from edgeplace.algos.registry import run_training
     from edgeplace.algos.train_config import TrainConfig
-    from edgeplace.envs.registry import get_scenario
     from edgeplace.progress import training_progress
     from edgeplace.runtime import ensure_ray
+    from edgeplace.scenarios import get_scenario
 
-    env_config = get_scenario(scenario).env_config(
-        topology=topology, split="train", max_nodes=max_nodes, agents=agents
-    )
+    spec = get_scenario(scenario)
+    env_config = spec.env_config(topology=topology, split="train", max_nodes=max_nodes, agents=agents)
     given = {
         "num_envs_per_env_runner": envs_per_runner, "train_batch_size": batch, "minibatch_size": minibatch,
         "num_epochs": epochs,
     }  # fmt: skip
+    given = {key: value for key, value in given.items() if value is not None}
     config = TrainConfig(**{
-        **algorithm_train_defaults(algo), **{key: value for key, value in given.items() if value is not None},
+        **spec.algorithm(algo).train_defaults, **given,
         "scenario": scenario, "algo": algo, "seed": seed, "timesteps": timesteps, "module_sharing": sharing,
         "env_config": env_config, "algo_options": _algo_options(algo_option or []),
         "num_env_runners": env_runners, "num_gpus_per_learner": gpus_per_learner,
@@ -147,9 +146,9 @@ def evaluate(
 ) -> None:
     """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
     from edgeplace.algos.policies import resolve_policy
-    from edgeplace.envs.registry import get_scenario
     from edgeplace.evaluation.pipeline import evaluate_to_report
     from edgeplace.progress import episode_progress
+    from edgeplace.scenarios import get_scenario
 
     seed_list = _seeds(seeds)
     env_config = get_scenario(scenario).env_config(
@@ -167,14 +166,16 @@ def evaluate(
 
 @app.command()
 def tune(
-    config: Annotated[Path, typer.Argument(help="Sweep file, e.g. tune_configs/genai_chain_mappo.yaml")],
+    sweep: Annotated[
+        str, typer.Argument(help="Sweep file, or the name of a scenario's shipped sweep (genai_chain_mappo)")
+    ],
     address: AddressOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue the interrupted sweep of this file")] = False,
 ) -> None:
     """Run a Ray Tune sweep from a YAML file; print the trial table and the best checkpoint."""
-    from edgeplace.tuning.command import tune_command
+    from edgeplace.tuning.command import resolve_sweep_file, tune_command
 
-    tune_command(config, address=address, resume=resume, console=console)
+    tune_command(resolve_sweep_file(sweep), address=address, resume=resume, console=console)
 
 
 @app.command()
@@ -197,33 +198,27 @@ def serve(
 
 @app.command()
 def reproduce(
-    paper: Annotated[str, typer.Argument(help="Paper to reproduce: vamappo, agentvne or hisper")],
+    paper: Annotated[str, typer.Argument(help="Paper to reproduce (`edgeplace scenarios` lists them)")],
     out: Annotated[Path, typer.Option(help="Report directory (runs, evaluations, report.md, PNGs)")],
     budget: Annotated[
         str, typer.Option(help="quick (< 1 h on 2 cores) or paper (the paper's budget)")
     ] = "quick",
-    data: Annotated[Path, typer.Option(help="GenAI edge dataset directory (vamappo)")] = Path(
-        "../shared/data/genai-edge"
-    ),
+    data: Annotated[
+        Path | None, typer.Option(help="Dataset directory, for protocols that read one (vamappo)")
+    ] = None,
     gpus_per_learner: Annotated[float, typer.Option(help="GPUs per RLlib learner")] = 0.0,
     address: AddressOpt = None,
 ) -> None:
     """Run a paper's protocol (resumable: rerun the same command to continue) and write its report."""
+    from edgeplace.scenarios import get_reproduction
+
+    _, protocol = get_reproduction(paper)
     options = {"budget": budget, "address": address, "num_gpus_per_learner": gpus_per_learner}
-    if paper == "vamappo":
-        from edgeplace.reproduce.vamappo import run_vamappo_reproduction
-
-        report = run_vamappo_reproduction(out, data_dir=data, console=console, **options)
-    elif paper == "agentvne":
-        from edgeplace.reproduce.agentvne import run_agentvne_reproduction
-
-        report = run_agentvne_reproduction(out, console=console, **options)
-    elif paper == "hisper":
-        from edgeplace.reproduce.hisper import run_hisper_reproduction
-
-        report = run_hisper_reproduction(out, console=console, **options)
-    else:
-        raise typer.BadParameter(f"unknown paper {paper!r}; known: vamappo, agentvne, hisper")
+    if data is not None:
+        if not protocol.reads_data:
+            raise typer.BadParameter(f"--data: reproduce {paper} reads no dataset")
+        options["data_dir"] = data
+    report = protocol.run(out, console=console, **options)
     console.print(report.read_text(), markup=False, soft_wrap=True)
     console.print(f"report: {report}")
 

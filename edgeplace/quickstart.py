@@ -10,11 +10,12 @@ from edgeplace.algos.baselines import make_baseline
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import train
+from edgeplace.envs.genai_chain import SCENARIO_ID
 from edgeplace.evaluation.pipeline import evaluate_to_report
 from edgeplace.progress import episode_progress, training_progress
 from edgeplace.runtime import ensure_ray
 
-SCENARIO = "genai-chain"
+SCENARIO = SCENARIO_ID
 TOPOLOGY = "synthetic:genai-small"
 SEED = 0
 

@@ -46,13 +46,15 @@ def test_bad_topology_uri_names_the_parameter(tmp_path):
 
 def test_reproduce_names_the_known_papers_and_budgets(tmp_path):
     result = runner.invoke(app, ["reproduce", "alphazero", "--out", str(tmp_path)])
-    assert result.exit_code != 0 and "vamappo, agentvne, hisper" in result.output
+    assert result.exit_code != 0 and "['agentvne', 'hisper', 'vamappo']" in str(result.exception)
+    result = runner.invoke(app, ["reproduce", "hisper", "--data", str(tmp_path), "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "reproduce hisper reads no dataset" in result.output
     result = runner.invoke(app, ["reproduce", "agentvne", "--budget", "huge", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "unknown budget 'huge'" in str(result.exception)
 
 
 def test_agents_option_sets_the_agent_count_where_the_scenario_has_one(tmp_path):
-    from edgeplace.envs.registry import get_scenario
+    from edgeplace.scenarios import get_scenario
 
     assert get_scenario("dnn-inference").env_config(agents=10) == {"agents_per_service": 5}
     result = runner.invoke(app, ["train", "dnn-inference", "--agents", "9", "--out", str(tmp_path)])

@@ -10,9 +10,9 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 
 from edgeplace.algos.kpi_callback import KPICallback
+from edgeplace.algos.registry import module_spec_builder
 from edgeplace.algos.train_config import SHARED_MODULE_ID, ModuleSharing, TrainConfig
-from edgeplace.envs.registry import get_scenario
-from edgeplace.models.placement_ppo_module import placement_module_spec
+from edgeplace.scenarios import get_scenario
 
 
 def shared_policy_mapping(agent_id: str, episode: object = None, **kwargs: object) -> str:
@@ -56,12 +56,14 @@ def ppo_training_settings(config: TrainConfig) -> dict[str, Any]:
 def build_ppo_config(
     config: TrainConfig, base: PPOConfig | None = None, model_defaults: Mapping[str, Any] | None = None
 ) -> PPOConfig:
-    """The PPOConfig of a MAPPO run (env registered under the scenario id).
+    """The PPOConfig of a MAPPO run (env registered under the scenario id), with the module spec that
+    the run's AlgorithmSpec declares for its scenario's observations.
 
     ``base`` is the config object to fill (default a plain PPOConfig; VAMAPPO passes its subclass);
     ``model_defaults`` are model settings of an algorithm preset, under ``config.model``'s.
     """
     scenario = get_scenario(config.scenario)
+    module_spec = module_spec_builder(config)
     model = {**(model_defaults or {}), **config.model}
     agent_ids = list(scenario.make_env(config.env_config).possible_agents)
     agent_modules = module_ids(config, agent_ids)
@@ -78,7 +80,7 @@ def build_ppo_config(
         )
         .rl_module(
             rl_module_spec=MultiRLModuleSpec(
-                rl_module_specs={mid: placement_module_spec(model) for mid in set(agent_modules.values())}
+                rl_module_specs={mid: module_spec(model) for mid in set(agent_modules.values())}
             )
         )
         .env_runners(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,8 +39,12 @@ class ModulePolicy:
             module.eval()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, name: str | None = None) -> ModulePolicy:
-        """Load from an algorithm checkpoint (or a run directory: its latest checkpoint)."""
+    def from_checkpoint(
+        cls, path: str | Path, name: str | None = None, env_config: Mapping[str, Any] | None = None
+    ) -> ModulePolicy:
+        """Load from an algorithm checkpoint (or a run directory: its latest checkpoint). The modules
+        act in any env config whose observations fit their spaces, so ``env_config`` (the scenario
+        loader protocol's) changes nothing."""
         checkpoint = resolve_checkpoint(path)
         metadata = read_metadata(checkpoint)
         modules = MultiRLModule.from_checkpoint(str(checkpoint / MODULE_SUBDIR))

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from edgeplace.config_mapping import from_mapping
+from edgeplace.envs.genai_chain import SCENARIO_ID as GENAI_CHAIN
 
 
 class ModuleSharing(StrEnum):
@@ -19,14 +20,30 @@ class ModuleSharing(StrEnum):
 
 
 SHARED_MODULE_ID = "shared"
+#: The fields only RLlib's PPO family reads; an algorithm that does not honour them (HISPER, HAPPO)
+#: rejects a run that sets any of them (see :meth:`TrainConfig.changed_fields`).
+PPO_FIELDS = (
+    "train_batch_size",
+    "minibatch_size",
+    "num_epochs",
+    "lr",
+    "lr_decay",
+    "gamma",
+    "gae_lambda",
+    "entropy_coeff",
+    "vf_loss_coeff",
+    "clip_param",
+    "grad_clip",
+    "num_envs_per_env_runner",
+)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run: scenario, algorithm, budget and PPO hyperparameters (spec e9 defaults)."""
 
-    scenario: str = "genai-chain"
-    """Scenario id (``edgeplace scenarios`` lists them)."""
+    scenario: str = GENAI_CHAIN
+    """Scenario id (``edgeplace scenarios`` lists them); the quickstart's by default."""
     algo: str = "mappo"
     """Algorithm id."""
     env_config: Mapping[str, Any] = field(default_factory=dict)
@@ -88,6 +105,11 @@ class TrainConfig:
     def iterations(self) -> int:
         """Training iterations needed for the budget."""
         return max(1, -(-self.timesteps // self.train_batch_size))
+
+    def changed_fields(self, names: tuple[str, ...]) -> list[str]:
+        """The fields among ``names`` whose value is not TrainConfig's default, in ``names`` order."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return [name for name in names if getattr(self, name) != defaults[name]]
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

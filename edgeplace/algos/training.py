@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,30 +18,14 @@ from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, LEARNER_RESULTS
 
 from edgeplace.algos.checkpoints import checkpoint_metadata, latest_checkpoint, read_metadata, save_checkpoint
 from edgeplace.algos.kpi_callback import KPI_METRIC_PREFIX
-from edgeplace.algos.registry import build_algorithm_config
+from edgeplace.algos.registry import algorithm_spec, build_algorithm_config
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.atomic_io import write_text_atomic
-from edgeplace.envs.registry import get_scenario
 from edgeplace.evaluation.plots import learning_curve_plot
+from edgeplace.scenarios import get_scenario
 
 METRICS_FILE = "metrics.csv"
 CURVE_FILE = "learning_curve.png"
-#: Learner results copied into metrics.csv per module (those an algorithm logs; VAMAPPO adds its own).
-LEARNER_STATS = (
-    "policy_loss",
-    "vf_loss",
-    "entropy",
-    "mean_kl_loss",
-    "default_optimizer_learning_rate",
-    "vamappo/alpha",
-    "vamappo/weight",
-    "vamappo/clip_eps",
-    "vamappo/consistency",
-    "critic_loss",
-    "q_mean",
-    "actor_loss",
-    "ratio_mean",
-)
 #: Result section of evaluations on fixed seeds (HISPER/HAPPO); copied with an ``eval_`` prefix.
 EVALUATION_RESULTS = "evaluation"
 
@@ -60,9 +44,14 @@ class TrainingResult:
 
 
 def iteration_row(
-    result: Mapping[str, Any], iteration: int, timesteps: int, wall_s: float
+    result: Mapping[str, Any],
+    iteration: int,
+    timesteps: int,
+    wall_s: float,
+    learner_metrics: Sequence[str] = (),
 ) -> dict[str, float]:
-    """The metrics row of one training iteration: return, KPIs and learner losses."""
+    """The metrics row of one training iteration: return, KPIs and, per module, the learner results
+    named in ``learner_metrics``."""
     runners = result.get(ENV_RUNNER_RESULTS, {})
     row: dict[str, float] = {"iteration": iteration, "timesteps": timesteps, "wall_s": wall_s}
     row["episode_return_mean"] = runners.get("episode_return_mean", float("nan"))
@@ -78,7 +67,7 @@ def iteration_row(
     for module_id, stats in result.get(LEARNER_RESULTS, {}).items():
         if module_id.startswith("__"):
             continue
-        for stat in LEARNER_STATS:
+        for stat in learner_metrics:
             if stat in stats:
                 row[f"{module_id}/{stat}"] = float(stats[stat])
     return row
@@ -104,6 +93,7 @@ def train(
     run_dir = Path(run_dir).resolve()  # RLlib writes checkpoints through a pyarrow filesystem URI
     run_dir.mkdir(parents=True, exist_ok=True)
     scenario = get_scenario(config.scenario)
+    learner_metrics = algorithm_spec(config.scenario, config.algo).learner_metrics
     algo = build_algorithm_config(config).build_algo()
     rows: list[dict[str, float]] = []
     iteration, timesteps, wall_offset = 0, 0, 0.0
@@ -124,7 +114,7 @@ def train(
             result = algo.train()
             iteration += 1
             timesteps = sampled_timesteps(result)
-            row = iteration_row(result, iteration, timesteps, time.perf_counter() - start)
+            row = iteration_row(result, iteration, timesteps, time.perf_counter() - start, learner_metrics)
             rows.append(row)
             if on_iteration:
                 on_iteration(row)

@@ -1,17 +1,27 @@
-"""Shared plumbing of every edgeplace scenario: seeding, turn order, masking, padding and KPIs.
+"""What every edgeplace scenario env shares: one seeding convention, action checks against the action
+space and the observed mask, and the KPI plumbing. Three bases build on :class:`ScenarioEnv`:
 
-A scenario subclasses :class:`PlacementEnv` and implements four hooks (``_begin_episode``,
-``_observe``, ``_apply`` and ``_episode_kpis``). The base class owns the RLlib ``MultiAgentEnv``
-contract: only the agent whose turn it is appears in the observation dict, the reward goes to the
-agent that just acted, an action outside the mask raises :class:`MaskedActionError`, and the KPIs of
-the finished episode are put in every agent's ``infos`` under :data:`KPI_INFO_KEY`.
+- :class:`~edgeplace.envs.turn_based.TurnBasedEnv`: one agent acts at a time (chain stages, one
+  embedder per arriving workflow);
+- :class:`~edgeplace.envs.simultaneous.SimultaneousEnv`: every agent acts in every step;
+- :class:`~edgeplace.envs.multi_rate.MultiRateEnv`: agents act every k-th slot, in phases.
+
+Seeding: episode e of seed s draws only from ``np.random.default_rng([s, e])`` (``self.rng``).
+``reset(seed=s)`` starts at episode 0 of s, a reset without a seed plays the next episode of the same
+seed, and ``reset(options={EPISODE_INDEX_OPTION: e})`` replays episode e alone. An env never seeded
+draws its seed from the OS once.
+
+Actions: every action is checked before the scenario sees it; one outside the agent's action space
+or forbidden by its observation's ``action_mask`` raises :class:`MaskedActionError` and leaves the env
+unchanged. The KPIs of a finished episode are put in every agent's ``infos`` under
+:data:`KPI_INFO_KEY`.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -21,8 +31,8 @@ from edgeplace.obs_keys import ObsKey
 
 #: ``infos[agent][KPI_INFO_KEY]`` holds the episode's KPIs (a flat ``dict[str, float]``) at its end.
 KPI_INFO_KEY = "kpis"
-#: ``reset(options={EPISODE_INDEX_OPTION: e})`` replays episode e of a deterministic (test) stream, so
-#: one episode can be reproduced alone from (seed, e).
+#: ``reset(options={EPISODE_INDEX_OPTION: e})`` replays episode e of the seed, so one episode can be
+#: reproduced alone from (seed, e).
 EPISODE_INDEX_OPTION = "episode_index"
 #: RLlib's key for "every agent" in termination/truncation dicts.
 ALL_AGENTS = "__all__"
@@ -31,24 +41,120 @@ Observation = dict[str, np.ndarray]
 
 
 class MaskedActionError(ValueError):
-    """An agent chose an action that its observation's ``action_mask`` forbids."""
+    """An agent chose an action outside its action space or forbidden by its ``action_mask``."""
 
 
-def check_action_allowed(agent_id: str, action: int, action_mask: np.ndarray) -> int:
-    """Return ``action`` as int if ``action_mask[action]`` is set, else raise :class:`MaskedActionError`.
+def check_action(
+    agent_id: str,
+    action: Any,
+    space: gym.Space,
+    action_mask: np.ndarray | None,
+    sub_action_names: Sequence[str] = (),
+) -> Any:
+    """``action`` as the space's type (int for Discrete, (K,) int64 for MultiDiscrete) after checking it.
 
-    Shapes: action_mask (M,) with 1 for allowed items.
+    Masks: ``(n,)`` for ``Discrete(n)``; for ``MultiDiscrete(nvec)`` the per-dimension masks
+    concatenated (``(sum(nvec),)``), or none (the range is checked alone). ``sub_action_names`` name
+    a MultiDiscrete's dimensions in the errors (default ``sub-action k``).
+
+    Raises:
+        MaskedActionError: outside the space, or masked out (naming the agent and the allowed values).
+        ValueError: the wrong shape or a non-integer value.
     """
-    index = int(action)
-    if not 0 <= index < action_mask.shape[0]:
-        raise MaskedActionError(f"{agent_id}: action {index} outside [0, {action_mask.shape[0]})")
-    if action_mask[index] <= 0:
-        allowed = np.flatnonzero(action_mask > 0)
-        raise MaskedActionError(
-            f"{agent_id}: action {index} is masked out; {allowed.size} actions are allowed "
-            f"(e.g. {allowed[:5].tolist()})"
-        )
-    return index
+    if isinstance(space, gym.spaces.Discrete):
+        index = int(action)
+        if index != action or not 0 <= index < space.n:
+            raise MaskedActionError(f"{agent_id}: action {action!r} outside [0, {space.n})")
+        if action_mask is not None and action_mask[index] <= 0:
+            allowed = np.flatnonzero(action_mask > 0)
+            raise MaskedActionError(
+                f"{agent_id}: action {index} is masked out; {allowed.size} actions are allowed "
+                f"(e.g. {allowed[:5].tolist()})"
+            )
+        return index
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        values = np.asarray(action)
+        if values.shape != space.nvec.shape or not np.array_equal(values, np.round(values)):
+            raise ValueError(f"{agent_id}: expected {space.nvec.size} integers, got {action!r}")
+        values = values.astype(np.int64)
+        names = list(sub_action_names) or [f"sub-action {d}" for d in range(values.size)]
+        bad = np.flatnonzero((values < 0) | (values >= space.nvec))
+        if bad.size:
+            d = int(bad[0])
+            raise MaskedActionError(f"{agent_id}: {names[d]} {values[d]} outside [0, {space.nvec[d]})")
+        if action_mask is not None and action_mask.shape == (int(space.nvec.sum()),):
+            offsets = np.concatenate([[0], np.cumsum(space.nvec)[:-1]])
+            masked = np.flatnonzero(action_mask[offsets + values] <= 0)
+            if masked.size:
+                d = int(masked[0])
+                raise MaskedActionError(f"{agent_id}: {names[d]} {values[d]} is masked out")
+        return values
+    raise TypeError(f"{agent_id}: edgeplace envs check Discrete and MultiDiscrete actions, not {space}")
+
+
+class ScenarioEnv(MultiAgentEnv):
+    """The seeding convention, action checks and KPI plumbing of every scenario env (see the module
+    docstring). Subclasses set ``possible_agents``, ``observation_spaces`` and ``action_spaces`` and
+    call ``super().__init__()``; the turn structure comes from the three bases."""
+
+    #: Names of a MultiDiscrete action's dimensions, for error messages (e.g. configuration, model).
+    sub_action_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rng = np.random.default_rng()
+        self.seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self.episode_index = -1
+        self._next_episode = 0
+
+    @abstractmethod
+    def _episode_kpis(self) -> dict[str, float]:
+        """The scenario's KPIs of the finished episode."""
+
+    def _seed_episode(self, seed: int | None, options: Mapping[str, Any] | None) -> None:
+        """Advance to the episode ``reset(seed, options)`` asks for and seed ``self.rng`` for it."""
+        if seed is not None:
+            self.seed, self._next_episode = int(seed), 0
+        if options and EPISODE_INDEX_OPTION in options:
+            self._next_episode = int(options[EPISODE_INDEX_OPTION])
+        self.episode_index, self._next_episode = self._next_episode, self._next_episode + 1
+        self.rng = np.random.default_rng([self.seed, self.episode_index])
+        self.agents = list(self.possible_agents)
+
+    def _checked(self, actions: Mapping[str, Any], observations: Mapping[str, Observation]) -> dict[str, Any]:
+        """The actions of exactly the agents of ``observations`` (the ones whose turn it is), checked.
+
+        Raises:
+            ValueError: missing or unexpected agents; MaskedActionError: see :func:`check_action`.
+        """
+        missing = [agent for agent in observations if agent not in actions]
+        extra = sorted(set(actions) - set(observations))
+        if missing or extra:
+            raise ValueError(
+                f"expected actions of {list(observations)}: missing {missing}, unexpected {extra}"
+            )
+        return {
+            agent: check_action(
+                agent,
+                actions[agent],
+                self.action_spaces[agent],
+                observations[agent].get(ObsKey.ACTION_MASK),
+                self.sub_action_names,
+            )
+            for agent in observations
+        }
+
+    def _with_kpis(self, infos: dict[str, dict]) -> dict[str, dict]:
+        """``infos`` with the finished episode's KPIs in every agent's entry."""
+        kpis = self._episode_kpis()
+        for agent in self.possible_agents:
+            infos.setdefault(agent, {})[KPI_INFO_KEY] = kpis
+        return infos
+
+
+def stage_agent_ids(num_stages: int, prefix: str = "stage") -> Sequence[str]:
+    """Agent ids of a chain scenario: ``stage_1 .. stage_K``."""
+    return [f"{prefix}_{k}" for k in range(1, num_stages + 1)]
 
 
 def placement_observation_space(
@@ -66,90 +172,3 @@ def placement_observation_space(
             ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (num_items,), np.float32),
         }
     )
-
-
-class PlacementEnv(MultiAgentEnv):
-    """Turn-based multi-agent placement env: agents act one at a time in a scenario-defined order.
-
-    Subclasses set ``possible_agents``, ``observation_spaces`` and ``action_spaces`` in ``__init__``
-    (before calling nothing else of this class), then implement the hooks below. Randomness comes
-    only from ``self.rng``, which ``reset(seed=...)`` re-seeds; a reset without a seed continues the
-    stream, so one seed fixes a whole run of episodes.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rng = np.random.default_rng()
-        self._acting: str | None = None
-        self._last_obs: Observation | None = None
-
-    # --- hooks -------------------------------------------------------------------------------
-    @abstractmethod
-    def _begin_episode(self, options: Mapping[str, Any]) -> str:
-        """Start a new episode from ``self.rng``; return the first agent to act.
-
-        ``options`` are ``reset``'s; every scenario honours :data:`EPISODE_INDEX_OPTION`.
-        """
-
-    @abstractmethod
-    def _observe(self, agent_id: str) -> Observation:
-        """Observation of ``agent_id`` in the current state (numpy arrays keyed by ObsKey)."""
-
-    @abstractmethod
-    def _apply(self, agent_id: str, action: int) -> tuple[float, str | None, dict[str, Any]]:
-        """Apply an allowed action; return (reward, next agent or None at episode end, info)."""
-
-    @abstractmethod
-    def _episode_kpis(self) -> dict[str, float]:
-        """The scenario's KPIs of the finished episode."""
-
-    # --- MultiAgentEnv API ------------------------------------------------------------------
-    def reset(
-        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
-    ) -> tuple[dict[str, Observation], dict[str, dict]]:
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-        self._acting = self._begin_episode(options or {})
-        self._last_obs = self._observe(self._acting)
-        return {self._acting: self._last_obs}, {}
-
-    def step(self, action_dict: Mapping[str, Any]):
-        agent_id = self._acting
-        if agent_id is None or self._last_obs is None:
-            raise RuntimeError("step() called before reset() or after the episode ended")
-        if set(action_dict) != {agent_id}:
-            raise ValueError(f"expected an action for {agent_id!r} only, got {sorted(action_dict)}")
-        action = check_action_allowed(agent_id, action_dict[agent_id], self._last_obs[ObsKey.ACTION_MASK])
-        reward, next_agent, info = self._apply(agent_id, action)
-        infos: dict[str, dict] = {agent_id: info}
-        if next_agent is None:
-            return self._finish(agent_id, reward, infos)
-        self._acting = next_agent
-        self._last_obs = self._observe(next_agent)
-        return (
-            {next_agent: self._last_obs},
-            {agent_id: reward},
-            {ALL_AGENTS: False},
-            {ALL_AGENTS: False},
-            infos,
-        )
-
-    def _finish(self, agent_id: str, reward: float, infos: dict[str, dict]):
-        """Close the episode: every agent gets a final observation and the episode's KPIs."""
-        kpis = self._episode_kpis()
-        observations = {agent: self._observe(agent) for agent in self.possible_agents}
-        for agent in self.possible_agents:
-            infos.setdefault(agent, {})[KPI_INFO_KEY] = kpis
-        self._acting, self._last_obs = None, None
-        done = dict.fromkeys(self.possible_agents, True) | {ALL_AGENTS: True}
-        return observations, {agent_id: reward}, done, {ALL_AGENTS: False}, infos
-
-    @property
-    def acting_agent(self) -> str | None:
-        """The agent whose turn it is (None between episodes)."""
-        return self._acting
-
-
-def stage_agent_ids(num_stages: int, prefix: str = "stage") -> Sequence[str]:
-    """Agent ids of a chain scenario: ``stage_1 .. stage_K``."""
-    return [f"{prefix}_{k}" for k in range(1, num_stages + 1)]

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from edgeplace.envs.registry import get_scenario
 from edgeplace.evaluation.report import EvaluationReport, write_evaluation_report
 from edgeplace.evaluation.runner import evaluate_policies
 from edgeplace.policy import Policy
+from edgeplace.scenarios import get_scenario
 
 #: How rates are shown in tables; other KPIs use the report's default number format.
 PERCENT_KPIS = ("sla_satisfaction", "nodes_used_fraction")

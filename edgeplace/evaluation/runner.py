@@ -20,8 +20,8 @@ import pandas as pd
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY
-from edgeplace.envs.registry import get_scenario
 from edgeplace.policy import Policy
+from edgeplace.scenarios import get_scenario
 
 POLICY_COLUMN, SEED_COLUMN, EPISODE_COLUMN = "policy", "seed", "episode"
 

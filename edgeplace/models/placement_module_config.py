@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from edgeplace.config_mapping import model_config_values
+
 #: Encoder families of the placement modules.
 ENCODERS = ("attention", "flat-mlp")
 
@@ -63,15 +65,11 @@ class PlacementModuleConfig:
 
     @classmethod
     def from_model_config(cls, model_config: Mapping[str, Any] | None) -> Self:
-        """Take our fields from ``model_config`` (defaults for absent ones) and ignore every other key,
-        such as those RLlib algorithms merge in (PPO's ``vf_share_layers``). Lists become tuples.
+        """Take our fields from ``model_config`` (defaults for absent ones); the keys RLlib algorithms
+        merge in (PPO's ``vf_share_layers``) are left to RLlib, any other key raises ValueError naming
+        it. Lists become tuples.
         """
-        model_config = model_config or {}
-        values = {
-            field.name: model_config[field.name]
-            for field in dataclasses.fields(cls)
-            if field.name in model_config
-        }
+        values = model_config_values(cls, model_config, "placement module")
         for name in ("item_hidden", "value_hidden", "flat_hidden"):
             if name in values:
                 values[name] = tuple(values[name])

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from edgeplace.config_mapping import model_config_values
+
 #: Spec d: d = 64 for substrates up to this many nodes, 128 above.
 SMALL_SUBSTRATE_NODES = 100
 
@@ -53,10 +55,19 @@ class SimilarityConfig:
         return 64 if max_nodes <= SMALL_SUBSTRATE_NODES else 128
 
     @classmethod
-    def from_model_config(cls, model_config: Mapping[str, Any] | None) -> Self:
-        """Take our fields from ``model_config`` (defaults for absent ones), ignoring other keys."""
-        model_config = model_config or {}
-        values = {f.name: model_config[f.name] for f in dataclasses.fields(cls) if f.name in model_config}
+    def from_model_config(
+        cls,
+        model_config: Mapping[str, Any] | None,
+        *,
+        shared_with: tuple[type, ...] = (),
+        ignored: frozenset[str] = frozenset(),
+    ) -> Self:
+        """Take our fields from ``model_config`` (defaults for absent ones). The fields of the configs
+        in ``shared_with`` (which share the dict) and ``ignored`` keys are skipped; any other key raises
+        ValueError naming it."""
+        values = model_config_values(
+            cls, model_config, "similarity network", shared_with=shared_with, ignored=ignored
+        )
         if "value_hidden" in values:
             values["value_hidden"] = tuple(values["value_hidden"])
         return cls(**values)

@@ -29,9 +29,9 @@ from edgeplace.algos.agentvne.gal_vne import GALVNEPolicy, pretrain_gal_vne
 from edgeplace.algos.agentvne.policy import AgentVNEPolicy
 from edgeplace.algos.agentvne.pretrain import DATASET_FILE, PretrainConfig
 from edgeplace.algos.agentvne.settings import DEFAULT_RATES, PRETRAIN_DIR, agentvne_train_config
-from edgeplace.algos.baselines import make_baseline
-from edgeplace.envs.agent_vne import VNEKPI
+from edgeplace.envs.agent_vne import SCENARIO_ID, VNEKPI
 from edgeplace.policy import Policy
+from edgeplace.reproduce import protocol
 from edgeplace.reproduce.agentvne_report import (
     AGENTVNE,
     BANDWIDTH,
@@ -41,14 +41,18 @@ from edgeplace.reproduce.agentvne_report import (
     NODES,
     RATE,
     SOLVE_TOTAL,
-    ReproductionResults,
-    write_report,
+    agentvne_report,
 )
-from edgeplace.reproduce.steps import RUNS_DIR, TrainedRun, TrainingStep, ensure_evaluated, ensure_trained
-from edgeplace.runtime import ensure_ray
+from edgeplace.reproduce.steps import (
+    RUNS_DIR,
+    EvaluationStep,
+    TrainedRun,
+    TrainingStep,
+    baselines,
+    evaluate_all,
+)
 from edgeplace.torch_threads import torch_threads
 
-SCENARIO = "agent-vne"
 #: The substrate of Figs. 5-6 and Table V, and the seed of every substrate (spec b, "Evaluation").
 BASE_NODES, SUBSTRATE_SEED = 20, 42
 #: PPO settings of every fine-tuning run that depart from spec f. The policy lr is 1e-4, not 3e-4: on 3
@@ -62,46 +66,45 @@ HEURISTICS = ("ga", "greedy", "greedy-grc", "noderank-bfs", "random")
 GAL_VNE = "gal-vne"
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much of the paper's protocol to run.
+@dataclass(frozen=True, kw_only=True)
+class Budget(protocol.Budget):
+    """How much of the paper's protocol to run; one training seed (default 0). The defaults are spec b's
+    and f's sizes."""
 
-    Attributes:
-        finetune_timesteps: PPO decisions (arrivals) of the 20-node AgentVNE and its w/o LLM ablation.
-        scale_finetune_timesteps: PPO decisions of each larger Table IV model.
-        pretrain_episodes, pretrain_arrivals: teacher dataset size (episodes x arrivals samples).
-        pretrain_epochs, scale_pretrain_epochs: supervised epochs at N = 20 and on larger substrates.
-        horizon_steps: unit steps per evaluation episode (the first 100 are warm-up).
-        eval_seeds: traffic seeds; each plays one episode.
-        solve_nodes: substrates of the solving-time experiment (a subset of ``table4_nodes``).
-        bandwidth_scales, bandwidth_rate: the link-scarcity sweep, N = 20 at one arrival rate, every link
-            bandwidth times each scale (1: the spec's).
-        train_options: TrainConfig fields of every training run, over spec f's (AGENTVNE_TRAIN_DEFAULTS).
-    """
-
-    name: str
-    finetune_timesteps: int
-    scale_finetune_timesteps: int
-    pretrain_episodes: int
-    pretrain_epochs: int
-    scale_pretrain_epochs: int
-    horizon_steps: int
-    eval_seeds: tuple[int, ...]
+    training_seeds: tuple[int, ...] = (0,)
+    finetune_timesteps: int = 100_000
+    """PPO decisions (arrivals) of the 20-node AgentVNE and its w/o LLM ablation (1000 episodes x 100)."""
+    scale_finetune_timesteps: int = 100_000
+    """PPO decisions of each larger Table IV model."""
+    pretrain_episodes: int = 100
+    """Teacher dataset size in episodes (of ``pretrain_arrivals`` samples)."""
     pretrain_arrivals: int = 50
+    pretrain_epochs: int = 100
+    """Supervised epochs at N = 20."""
+    scale_pretrain_epochs: int = 100
+    """Supervised epochs on larger substrates."""
+    horizon_steps: int = 10_000
+    """Unit steps per evaluation episode (the first ``warmup_steps`` are warm-up)."""
+    warmup_steps: int = 100
+    eval_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Traffic seeds; each plays one episode."""
     table4_nodes: tuple[int, ...] = (20, 50, 100, 150, 200)
-    solve_nodes: tuple[int, ...] = (20, 50, 100, 200)
+    solve_nodes: tuple[int, ...] = (20, 50, 100, 150, 200)
+    """Substrates of the solving-time experiment (a subset of ``table4_nodes``)."""
+    solve_tasks: int = 1000
     rates: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     table5_rates: tuple[float, ...] = (0.2, 0.4, 0.6)
     lifetimes: tuple[float, ...] = (15.0, 20.0, 25.0, 30.0, 35.0, 40.0)
     lifetime_rate: float = 0.2
     bandwidth_scales: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 10.0)
+    """The link-scarcity sweep: every link bandwidth times each scale (1: the spec's), N = 20."""
     bandwidth_rate: float = 0.4
-    solve_tasks: int = 1000
-    training_seed: int = 0
-    warmup_steps: int = 100
+    """The arrival rate of the link-scarcity sweep."""
     train_options: Mapping[str, Any] = field(default_factory=lambda: dict(FINETUNE_OVERRIDES))
+    """TrainConfig fields of every training run, over spec f's (AGENTVNE_TRAIN_DEFAULTS)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if BASE_NODES not in self.table4_nodes or not set(self.solve_nodes) <= set(self.table4_nodes):
             raise ValueError(
                 f"budget {self.name}: table4_nodes must hold {BASE_NODES} and every solve_nodes size"
@@ -112,34 +115,22 @@ class Budget:
             )
 
 
-BUDGETS = {
+BUDGETS = protocol.by_name(
     # ~45 min on 2 cores: the spec's 100,000 fine-tuning decisions for AgentVNE and its w/o LLM ablation
     # at N = 20 (fewer leave the pre-trained network ahead), a shorter pre-training, 4,000 decisions on
     # the larger substrates, and 1,000-step evaluations on 3 traffic seeds.
-    "quick": Budget(
-        "quick",
-        finetune_timesteps=100_000,
+    Budget(
+        name="quick",
         scale_finetune_timesteps=4_000,
         pretrain_episodes=40,
         pretrain_epochs=30,
         scale_pretrain_epochs=10,
         horizon_steps=1_000,
         eval_seeds=(0, 1, 2),
+        solve_nodes=(20, 50, 100, 200),
     ),
-    # Spec f and b: 100 x 50 teacher samples, 100 epochs, 1000 episodes x 100 arrivals of PPO;
-    # 10,000-step evaluations on 5 traffic seeds.
-    "paper": Budget(
-        "paper",
-        finetune_timesteps=100_000,
-        scale_finetune_timesteps=100_000,
-        pretrain_episodes=100,
-        pretrain_epochs=100,
-        scale_pretrain_epochs=100,
-        horizon_steps=10_000,
-        eval_seeds=(0, 1, 2, 3, 4),
-        solve_nodes=(20, 50, 100, 150, 200),
-    ),
-}
+    Budget(name="paper"),  # spec b and f
+)
 
 
 def substrate(nodes: int) -> str:
@@ -154,32 +145,6 @@ def proportional_rate(nodes: int) -> float:
 
 def _run_name(nodes: int, bias: float | None = None) -> str:
     return f"agentvne{'-nollm' if bias == 0 else ''}-n{nodes}"
-
-
-def training_steps(budget: Budget, **train: Any) -> list[TrainingStep]:
-    """Every RLlib training run of the protocol (each pre-trains first), in the order they run."""
-
-    def step(nodes: int, bias: float | None = None) -> TrainingStep:
-        base = nodes == BASE_NODES
-        scale = nodes / BASE_NODES
-        config = agentvne_train_config(
-            seed=budget.training_seed,
-            timesteps=budget.finetune_timesteps if base else budget.scale_finetune_timesteps,
-            env_config={"topology": substrate(nodes), **({} if bias is None else {"bias": bias})},
-            algo_options={
-                "arrival_rates": [round(rate * scale, 6) for rate in DEFAULT_RATES],
-                "pretrain_episodes": budget.pretrain_episodes,
-                "pretrain_arrivals": budget.pretrain_arrivals,
-                "pretrain_epochs": budget.pretrain_epochs if base else budget.scale_pretrain_epochs,
-            },
-            **{**budget.train_options, **train},
-        )
-        variant = "w/o LLM (bias 0)" if bias == 0 else "AgentVNE"
-        return TrainingStep(_run_name(nodes, bias), config, f"{variant} on {nodes} nodes")
-
-    return [step(BASE_NODES), step(BASE_NODES, bias=0.0)] + [
-        step(nodes) for nodes in budget.table4_nodes if nodes != BASE_NODES
-    ]
 
 
 def evaluation_env(budget: Budget, nodes: int, rate: float, lifetime: float = 30.0, **options: Any) -> dict:
@@ -207,25 +172,56 @@ def solve_env(budget: Budget, nodes: int) -> dict:
 
 
 @dataclass(frozen=True)
-class _Models:
-    """The trained artefacts, turned into policies for a given env config."""
+class AgentVNEResults(protocol.Results[Budget]):
+    """Per-seed evaluation frames (one row per policy x seed, plus the swept column).
+
+    rate_sweep: N = 20, column RATE (the w/o LLM rows only at Table V's rates).
+    lifetime_sweep: N = 20 at the budget's lifetime rate, column LIFETIME.
+    bandwidth_sweep: N = 20 at the budget's bandwidth rate, column BANDWIDTH (every link's bandwidth
+    times it).
+    table_iv: column NODES, rate N / 100. solve: column NODES and SOLVE_TOTAL (s per solve_tasks).
+    """
+
+    rate_sweep: pd.DataFrame
+    lifetime_sweep: pd.DataFrame
+    bandwidth_sweep: pd.DataFrame
+    table_iv: pd.DataFrame
+    solve: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Policies:
+    """Each evaluation's policies, built from the trained artefacts for its env config."""
 
     runs: Mapping[str, TrainedRun]
     out: Path
+    seed: int
+    """The heuristics' seed."""
 
-    def agentvne(self, nodes: int, env: Mapping[str, Any], name: str = AGENTVNE) -> Policy:
-        return AgentVNEPolicy.from_checkpoint(self.runs[_run_name(nodes)].checkpoint, env, name=name)
+    def agentvne(
+        self, env: Mapping[str, Any], nodes: int = BASE_NODES, bias: float | None = None, name: str = AGENTVNE
+    ) -> Policy:
+        return AgentVNEPolicy.from_checkpoint(self.runs[_run_name(nodes, bias)].checkpoint, env, name=name)
 
-    def no_rl(self, env: Mapping[str, Any]) -> Policy:
+    def heuristics(self, names: Sequence[str], env: Mapping[str, Any]) -> list[Policy]:
+        return baselines(SCENARIO_ID, names, seed=self.seed, env_config=env)
+
+    def everyone(self, _: float, env: Mapping[str, Any]) -> list[Policy]:
+        """The N = 20 sweeps': AgentVNE, w/o RL (its pre-trained network), GAL-VNE, the heuristics."""
         pretrained = self.out / RUNS_DIR / _run_name(BASE_NODES) / PRETRAIN_DIR
-        return AgentVNEPolicy.from_checkpoint(pretrained, env, name=NO_RL)
+        return [
+            self.agentvne(env),
+            AgentVNEPolicy.from_checkpoint(pretrained, env, name=NO_RL),
+            GALVNEPolicy.from_checkpoint(self.out / RUNS_DIR / GAL_VNE, env),
+            *self.heuristics(HEURISTICS, env),
+        ]
 
-    def no_llm(self, env: Mapping[str, Any]) -> Policy:
-        checkpoint = self.runs[_run_name(BASE_NODES, bias=0.0)].checkpoint
-        return AgentVNEPolicy.from_checkpoint(checkpoint, env, name=NO_LLM)
+    def no_llm(self, _: float, env: Mapping[str, Any]) -> list[Policy]:
+        return [self.agentvne(env, bias=0.0, name=NO_LLM)]
 
-    def gal_vne(self, env: Mapping[str, Any]) -> Policy:
-        return GALVNEPolicy.from_checkpoint(self.out / RUNS_DIR / GAL_VNE, env)
+    def sized(self, heuristics: Sequence[str], nodes: int, env: Mapping[str, Any]) -> list[Policy]:
+        """The AgentVNE of ``nodes`` nodes, then ``heuristics`` (Table IV, Fig. 7)."""
+        return [self.agentvne(env, nodes), *self.heuristics(heuristics, env)]
 
 
 def _ensure_gal_vne(budget: Budget, out: Path) -> None:
@@ -234,38 +230,108 @@ def _ensure_gal_vne(budget: Budget, out: Path) -> None:
     pretrain_gal_vne(
         dataset.env_config,
         out / RUNS_DIR / GAL_VNE,
-        PretrainConfig(epochs=budget.pretrain_epochs, seed=budget.training_seed),
+        PretrainConfig(epochs=budget.pretrain_epochs, seed=budget.first_seed),
         dataset=dataset,
         resume=True,
         show_progress=True,
     )
 
 
-def _sweep(
-    out: Path,
-    prefix: str,
-    column: str,
-    values: Sequence[float],
-    env_of: Callable[[float], Mapping[str, Any]],
-    policies_of: Callable[[float, Mapping[str, Any]], list[Policy]],
-    seeds: Sequence[int],
-) -> pd.DataFrame:
-    """One evaluation ``eval/<prefix><value>`` (one episode per seed) per swept value, its rows tagged
-    with ``column`` = value."""
-    frames = []
-    for value in values:
-        env = env_of(value)
-        frame = ensure_evaluated(
-            f"{prefix}{value:g}",
-            out,
-            SCENARIO,
-            env,
-            partial(policies_of, value, env),
-            seeds=seeds,
-            episodes=1,
+def training_steps(budget: Budget, **train: Any) -> list[TrainingStep]:
+    """Every RLlib training run (each pre-trains first): AgentVNE and w/o LLM at N = 20, then one
+    AgentVNE per larger substrate (``train``: TrainConfig fields of every run)."""
+
+    def step(nodes: int, bias: float | None = None) -> TrainingStep:
+        base, scale = nodes == BASE_NODES, nodes / BASE_NODES
+        config = agentvne_train_config(
+            seed=budget.first_seed,
+            timesteps=budget.finetune_timesteps if base else budget.scale_finetune_timesteps,
+            env_config={"topology": substrate(nodes), **({} if bias is None else {"bias": bias})},
+            algo_options={
+                "arrival_rates": [round(rate * scale, 6) for rate in DEFAULT_RATES],
+                "pretrain_episodes": budget.pretrain_episodes,
+                "pretrain_arrivals": budget.pretrain_arrivals,
+                "pretrain_epochs": budget.pretrain_epochs if base else budget.scale_pretrain_epochs,
+            },
+            **{**budget.train_options, **train},
         )
-        frames.append(frame.assign(**{column: value}))
-    return pd.concat(frames, ignore_index=True)
+        variant = "w/o LLM (bias 0)" if bias == 0 else "AgentVNE"
+        return TrainingStep(_run_name(nodes, bias), config, f"{variant} on {nodes} nodes")
+
+    larger = [step(nodes) for nodes in budget.table4_nodes if nodes != BASE_NODES]
+    return [step(BASE_NODES), step(BASE_NODES, bias=0.0), *larger]
+
+
+def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console: Console) -> AgentVNEResults:
+    """GAL-VNE's scorer, then every sweep against the baselines: one evaluation ``eval/<prefix><value>``
+    (one episode per seed) per swept value, its rows tagged with the swept column."""
+    console.print("[bold]training[/] GAL-VNE scorer")
+    _ensure_gal_vne(budget, out)
+    policies = _Policies(runs, out, budget.first_seed)
+    at_base = partial(evaluation_env, budget, BASE_NODES)
+
+    def sweep(
+        prefix: str,
+        column: str,
+        values: Sequence[float],
+        env_of: Callable[[float], Mapping[str, Any]],
+        policies_of: Callable[[float, Mapping[str, Any]], list[Policy]],
+        seeds: Sequence[int] = budget.eval_seeds,
+    ) -> pd.DataFrame:
+        envs = {value: env_of(value) for value in values}
+        steps = [
+            EvaluationStep(
+                f"{prefix}{value:g}", env, partial(policies_of, value, env), seeds, 1, {column: value}
+            )
+            for value, env in envs.items()
+        ]
+        return evaluate_all(steps, out, SCENARIO_ID)
+
+    everyone, bw_rate = policies.everyone, budget.bandwidth_rate
+    console.print("[bold]Figs. 5b/6b[/]: rate sweep on 20 nodes")
+    rate_sweep = sweep("rate-", RATE, budget.rates, at_base, everyone)
+    console.print("[bold]Table V[/]: w/o LLM")
+    no_llm = sweep("nollm-rate-", RATE, budget.table5_rates, partial(at_base, bias=0.0), policies.no_llm)
+    console.print("[bold]Figs. 5c/6c[/]: lifetime sweep on 20 nodes")
+    lifetime_sweep = sweep(
+        "lifetime-", LIFETIME, budget.lifetimes, partial(at_base, budget.lifetime_rate), everyone
+    )
+    console.print(f"[bold]Link scarcity[/]: link-bandwidth sweep on 20 nodes, rate {bw_rate:g}")
+    scarce_or_roomy = [scale for scale in budget.bandwidth_scales if scale != 1.0]
+    bandwidth_sweep = sweep(
+        "bandwidth-",
+        BANDWIDTH,
+        scarce_or_roomy,
+        lambda scale: at_base(bw_rate, bandwidth_scale=scale),
+        everyone,
+    )
+    if 1.0 in budget.bandwidth_scales:  # the spec's bandwidth: the rate sweep's rows at this rate
+        at_rate = rate_sweep[rate_sweep[RATE] == bw_rate].drop(columns=RATE).assign(**{BANDWIDTH: 1.0})
+        bandwidth_sweep = pd.concat([bandwidth_sweep, at_rate], ignore_index=True)
+    console.print("[bold]Table IV[/]: proportional load")
+    table_iv = sweep(
+        "table4-n",
+        NODES,
+        budget.table4_nodes,
+        lambda nodes: evaluation_env(budget, nodes, proportional_rate(nodes)),
+        partial(policies.sized, ("greedy-grc", "noderank-bfs")),
+    )
+    console.print(f"[bold]Fig. 7[/]: solving time of {budget.solve_tasks} tasks")
+    solve_policies = partial(policies.sized, ("ga", "greedy-grc"))
+    solve = sweep("solve-n", NODES, budget.solve_nodes, partial(solve_env, budget), solve_policies, [0])
+    return AgentVNEResults(
+        budget=budget,
+        runs=runs,
+        rate_sweep=pd.concat([rate_sweep, no_llm], ignore_index=True),
+        lifetime_sweep=lifetime_sweep,
+        bandwidth_sweep=bandwidth_sweep,
+        table_iv=table_iv,
+        solve=solve.assign(**{SOLVE_TOTAL: solve[VNEKPI.SOLVE_TIME_S] * budget.solve_tasks}),
+    )
+
+
+#: AgentVNE's protocol on Waxman substrates (no data to read).
+PROTOCOL = protocol.Protocol(BUDGETS, training_steps, evaluate, agentvne_report)
 
 
 def run_agentvne_reproduction(
@@ -279,94 +345,6 @@ def run_agentvne_reproduction(
     """Run the protocol at ``budget`` (a name of BUDGETS, or a Budget) into ``out``; returns the report
     path. The driver's torch runs single-threaded (small batches; see :mod:`edgeplace.torch_threads`)."""
     with torch_threads(1):
-        return _run(Path(out).resolve(), budget, address, num_gpus_per_learner, console or Console())
-
-
-def _run(
-    out: Path, budget: str | Budget, address: str | None, num_gpus_per_learner: float, console: Console
-) -> Path:
-    if isinstance(budget, str) and budget not in BUDGETS:
-        raise KeyError(f"unknown budget {budget!r}; known: {sorted(BUDGETS)}")
-    chosen = BUDGETS[budget] if isinstance(budget, str) else budget
-    steps = training_steps(chosen, num_gpus_per_learner=num_gpus_per_learner)
-    ensure_ray(address)
-    runs: dict[str, TrainedRun] = {}
-    for index, step in enumerate(steps, 1):
-        console.print(f"[bold]training {index}/{len(steps)}[/] {step.name}: {step.label}")
-        runs[step.name] = ensure_trained(step, out)
-    console.print("[bold]training[/] GAL-VNE scorer")
-    _ensure_gal_vne(chosen, out)
-    models = _Models(runs, out)
-
-    def baselines(names: Sequence[str], env: Mapping[str, Any]) -> list[Policy]:
-        return [make_baseline(SCENARIO, name, seed=chosen.training_seed, env_config=env) for name in names]
-
-    def everyone(_: float, env: Mapping[str, Any]) -> list[Policy]:
-        return [
-            models.agentvne(BASE_NODES, env),
-            models.no_rl(env),
-            models.gal_vne(env),
-            *baselines(HEURISTICS, env),
-        ]
-
-    def sweep(prefix: str, column: str, values: Sequence[float], env_of, policies_of) -> pd.DataFrame:
-        return _sweep(out, prefix, column, values, env_of, policies_of, chosen.eval_seeds)
-
-    console.print("[bold]Figs. 5b/6b[/]: rate sweep on 20 nodes")
-    rate_sweep = sweep("rate-", RATE, chosen.rates, partial(evaluation_env, chosen, BASE_NODES), everyone)
-    console.print("[bold]Table V[/]: w/o LLM")
-    no_llm = sweep(
-        "nollm-rate-",
-        RATE,
-        chosen.table5_rates,
-        partial(evaluation_env, chosen, BASE_NODES, bias=0.0),
-        lambda _, env: [models.no_llm(env)],
-    )
-    console.print("[bold]Figs. 5c/6c[/]: lifetime sweep on 20 nodes")
-    lifetime_sweep = sweep(
-        "lifetime-",
-        LIFETIME,
-        chosen.lifetimes,
-        partial(evaluation_env, chosen, BASE_NODES, chosen.lifetime_rate),
-        everyone,
-    )
-    console.print(f"[bold]Link scarcity[/]: link-bandwidth sweep on 20 nodes, rate {chosen.bandwidth_rate:g}")
-    scarce_or_roomy = [scale for scale in chosen.bandwidth_scales if scale != 1.0]
-    bandwidth_sweep = sweep(
-        "bandwidth-",
-        BANDWIDTH,
-        scarce_or_roomy,
-        lambda scale: evaluation_env(chosen, BASE_NODES, chosen.bandwidth_rate, bandwidth_scale=scale),
-        everyone,
-    )
-    if 1.0 in chosen.bandwidth_scales:  # the spec's bandwidth: the rate sweep's rows at this rate
-        at_rate = rate_sweep[rate_sweep[RATE] == chosen.bandwidth_rate].drop(columns=RATE)
-        bandwidth_sweep = pd.concat([bandwidth_sweep, at_rate.assign(**{BANDWIDTH: 1.0})], ignore_index=True)
-    console.print("[bold]Table IV[/]: proportional load")
-    table_iv = sweep(
-        "table4-n",
-        NODES,
-        chosen.table4_nodes,
-        lambda nodes: evaluation_env(chosen, nodes, proportional_rate(nodes)),
-        lambda nodes, env: [models.agentvne(nodes, env), *baselines(("greedy-grc", "noderank-bfs"), env)],
-    )
-    console.print(f"[bold]Fig. 7[/]: solving time of {chosen.solve_tasks} tasks")
-    solve = _sweep(
-        out,
-        "solve-n",
-        NODES,
-        chosen.solve_nodes,
-        partial(solve_env, chosen),
-        lambda nodes, env: [models.agentvne(nodes, env), *baselines(("ga", "greedy-grc"), env)],
-        seeds=[0],
-    )
-    results = ReproductionResults(
-        budget=chosen,
-        runs=runs,
-        rate_sweep=pd.concat([rate_sweep, no_llm], ignore_index=True),
-        lifetime_sweep=lifetime_sweep,
-        bandwidth_sweep=bandwidth_sweep,
-        table_iv=table_iv,
-        solve=solve.assign(**{SOLVE_TOTAL: solve[VNEKPI.SOLVE_TIME_S] * chosen.solve_tasks}),
-    )
-    return write_report(results, out)
+        return PROTOCOL.run(
+            out, budget, address=address, num_gpus_per_learner=num_gpus_per_learner, console=console
+        )

@@ -4,7 +4,7 @@ time against the number of requests, Fig. 10 per-agent accuracy, cost and delay.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,15 +13,10 @@ from matplotlib.figure import Figure
 from edgeplace.envs.dnn_inference import AgentKPI, DnnKPI, agent_ids, agent_kpi
 from edgeplace.evaluation.plots import save_figure
 from edgeplace.evaluation.statistics import POLICY
-from edgeplace.reproduce.hisper_results import (
-    BASELINES,
-    LEARNED,
-    POLICIES,
-    ReproductionResults,
-    eval_curve,
-    policy_values,
-    run_of,
-)
+from edgeplace.reproduce.hisper_results import BASELINES, LEARNED, POLICIES, eval_curve, policy_values, run_of
+
+if TYPE_CHECKING:
+    from edgeplace.reproduce.hisper import HisperResults
 
 #: Fig. 7 panels: metrics.csv column of the training evaluation, final-evaluation KPI, title.
 CURVE_PANELS = (
@@ -31,17 +26,11 @@ CURVE_PANELS = (
     ("eval_kpi_r_delay", DnnKPI.R_DELAY, "delay r2 = -delay (episode sum)"),
 )
 FAILURE_CURVE = "eval_kpi_failure_rate"
-COLORS = {
-    "hisper": "#C44E52",
-    "hasac": "#4C72B0",
-    "happo": "#55A868",
-    "heuristic": "#8172B2",
-    "greedy-sequential": "#937860",
-    "random": "#7F7F7F",
-}
+#: Line and bar colour per policy, in POLICIES order.
+COLORS = dict(zip(POLICIES, ("#C44E52", "#4C72B0", "#55A868", "#8172B2", "#937860", "#7F7F7F"), strict=True))
 
 
-def _learned_curves(results: ReproductionResults, algo: str, agents: int, column: str) -> pd.DataFrame:
+def _learned_curves(results: HisperResults, algo: str, agents: int, column: str) -> pd.DataFrame:
     """Mean, min and max over training seeds of an eval column, per env step (seeds aligned by step)."""
     curves = [
         eval_curve(run_of(results, algo, agents, s), agents, column).set_index("steps")["value"].rename(s)
@@ -51,9 +40,7 @@ def _learned_curves(results: ReproductionResults, algo: str, agents: int, column
     return pd.DataFrame({"mean": table.mean(1), "low": table.min(1), "high": table.max(1)})
 
 
-def _curve_axes(
-    ax: Any, results: ReproductionResults, agents: int, column: str, kpi: str, title: str
-) -> None:
+def _curve_axes(ax: Any, results: HisperResults, agents: int, column: str, kpi: str, title: str) -> None:
     frame = results.evaluations[agents]
     for algo in LEARNED:
         curve = _learned_curves(results, algo, agents, column)
@@ -70,7 +57,7 @@ def _curve_axes(
     ax.grid(alpha=0.3)
 
 
-def curves_plot(results: ReproductionResults, agents: int, path: Path) -> Path:
+def curves_plot(results: HisperResults, agents: int, path: Path) -> Path:
     """Fig. 7: reward, accuracy, cost and delay during training (mean and range over training seeds;
     baselines dashed at their final-evaluation mean)."""
     fig = Figure(figsize=(12, 8), layout="constrained")
@@ -80,7 +67,7 @@ def curves_plot(results: ReproductionResults, agents: int, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def failure_plot(results: ReproductionResults, path: Path) -> Path:
+def failure_plot(results: HisperResults, path: Path) -> Path:
     """Fig. 8: failure rate during training at each agent count."""
     fig = Figure(figsize=(6 * len(results.evaluations), 4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(results.evaluations)))
@@ -90,7 +77,7 @@ def failure_plot(results: ReproductionResults, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def decision_plot(results: ReproductionResults, path: Path) -> Path:
+def decision_plot(results: HisperResults, path: Path) -> Path:
     """Fig. 9: median act_batch seconds against the number of requests (log-log)."""
     groups = list(results.decision_time.groupby("agents"))
     fig = Figure(figsize=(6 * max(1, len(groups)), 4), layout="constrained")
@@ -111,7 +98,7 @@ def decision_plot(results: ReproductionResults, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def per_agent_plot(results: ReproductionResults, agents: int, path: Path) -> Path:
+def per_agent_plot(results: HisperResults, agents: int, path: Path) -> Path:
     """Fig. 10: per-agent accuracy, cost and delay (final evaluation means) of every policy."""
     frame = results.evaluations[agents]
     ids = agent_ids(agents // 2)

@@ -1,5 +1,5 @@
-"""The HISPER reproduction's results and the statistics the report draws on: final and stable points of
-the evaluation curves, Welch t-tests of the final evaluation, and training time per env step.
+"""The HISPER reproduction's names and the statistics its report draws on: final and stable points of
+the evaluation curves, paired gaps of the final evaluation, and training time per env step.
 
 "Final" of a training curve is the mean of its last :data:`FINAL_EVALUATIONS` evaluations; the Welch
 t-tests compare per-episode values of the final evaluation (learned policies: training seeds x
@@ -10,19 +10,18 @@ stays above ``final - 0.05 (final - random)``, with ``final`` the mean of the la
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from edgeplace.envs.dnn_inference import DnnKPI
-from edgeplace.evaluation.statistics import POLICY, welch_t_test
+from edgeplace.evaluation.statistics import POLICY
 from edgeplace.reproduce.steps import TrainedRun
 
 if TYPE_CHECKING:
-    from edgeplace.reproduce.hisper import Budget
+    from edgeplace.reproduce.hisper import HisperResults
 
 ALPHA = 0.05
 FINAL_EVALUATIONS, STABLE_WINDOW, STABLE_MARGIN = 10, 20, 0.05
@@ -32,25 +31,13 @@ POLICIES = (*LEARNED, *BASELINES)
 TRAIN_SEED = "train_seed"
 
 
-@dataclass(frozen=True)
-class ReproductionResults:
-    """Everything the report is built from.
-
-    Attributes:
-        runs: run name (``<algo>-a<N>-seed<s>``) -> the finished run.
-        evaluations: agent count -> the final evaluation, one row per (policy, train_seed, seed,
-            episode); ``train_seed`` is -1 for the baselines.
-        decision_time: rows (agents, policy, requests, seconds) of Fig. 9.
-    """
-
-    budget: Budget
-    runs: Mapping[str, TrainedRun]
-    evaluations: Mapping[int, pd.DataFrame]
-    decision_time: pd.DataFrame
+def run_name(algo: str, agents: int, seed: int) -> str:
+    """The run directory name ``<algo>-a<agents>-seed<seed>``."""
+    return f"{algo}-a{agents}-seed{seed}"
 
 
-def run_of(results: ReproductionResults, algo: str, agents: int, seed: int) -> TrainedRun:
-    return results.runs[f"{algo}-a{agents}-seed{seed}"]
+def run_of(results: HisperResults, algo: str, agents: int, seed: int) -> TrainedRun:
+    return results.runs[run_name(algo, agents, seed)]
 
 
 def eval_curve(run: TrainedRun, agents: int, column: str = "eval_episode_return_mean") -> pd.DataFrame:
@@ -97,12 +84,6 @@ def policy_values(frame: pd.DataFrame, policy: str, metric: str) -> np.ndarray:
     return frame.loc[frame[POLICY] == policy, metric].to_numpy(dtype=float)
 
 
-def welch_row(frame: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float]:
-    """(mean(a) - mean(b), two-sided p) of ``metric`` over the episodes of policies a and b."""
-    result = welch_t_test(policy_values(frame, a, metric), policy_values(frame, b, metric))
-    return result.mean_diff, result.p_value
-
-
 def paired_gap(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
     """Per (training seed, evaluation seed) differences a - b of ``metric``. Shapes: -> (n,)."""
     keys = [TRAIN_SEED, "seed", "episode"]
@@ -112,7 +93,7 @@ def paired_gap(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
     return (joined["a"] - joined["b"]).to_numpy(dtype=float)
 
 
-def steps_to_stable(results: ReproductionResults, algo: str, agents: int) -> list[tuple[float, float]]:
+def steps_to_stable(results: HisperResults, algo: str, agents: int) -> list[tuple[float, float]]:
     """(env steps, wall s) to stable per training seed of ``algo`` (NaN where the run never settles)."""
     random = float(policy_values(results.evaluations[agents], "random", DnnKPI.REWARD).mean())
     out = []

@@ -3,384 +3,257 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from edgeplace.envs.genai_chain import ChainKPI
 from edgeplace.evaluation.plots import learning_curve_plot, metrics_bar_plot
 from edgeplace.evaluation.report import table_markdown
-from edgeplace.evaluation.statistics import POLICY, SEED, compare, stat_column, summarize
+from edgeplace.evaluation.statistics import POLICY, SEED, stat_column, summarize
 from edgeplace.reproduce import vamappo_paper as paper
-from edgeplace.reproduce.report_files import records, write_report_files
-from edgeplace.reproduce.steps import TrainedRun
+from edgeplace.reproduce.report import (
+    Report,
+    Target,
+    mean_std,
+    num,
+    pct,
+    pm,
+    seconds_per_iteration,
+    section,
+    welch,
+    welch_table,
+)
 
 if TYPE_CHECKING:
-    from edgeplace.reproduce.vamappo import Budget
+    from edgeplace.reproduce.vamappo import VamappoResults
 
-SLA, UTILITY, LATENCY, COMM, CV = (
-    ChainKPI.SLA_SATISFACTION,
-    ChainKPI.UTILITY,
-    ChainKPI.LATENCY_S,
-    ChainKPI.COMM_OVERHEAD_S,
-    ChainKPI.NODE_USAGE_CV,
+SLA, UTILITY, LATENCY = ChainKPI.SLA_SATISFACTION, ChainKPI.UTILITY, ChainKPI.LATENCY_S
+COMM, CV = ChainKPI.COMM_OVERHEAD_S, ChainKPI.NODE_USAGE_CV
+S4_METRICS, ZERO_SHOT_METRICS, ABLATION_METRICS = (
+    [SLA, UTILITY, LATENCY, COMM, CV],
+    [UTILITY, SLA, LATENCY],
+    [UTILITY, SLA],
 )
 #: Target thresholds of issue 3.
 SLA_TARGET, THROUGHPUT_TARGET, ALPHA = 0.97, 1.5, 0.05
-
-
-@dataclass(frozen=True)
-class ReproductionResults:
-    """Everything the report is built from; the frames hold one row per (policy, seed, episode)."""
-
-    budget: Budget
-    runs: Mapping[str, TrainedRun]
-    table_iv: Mapping[str, pd.DataFrame]
-    zero_shot: pd.DataFrame
-    s4: pd.DataFrame
-    ablation: pd.DataFrame
-    num_nodes: Mapping[str, int]
-
-
-def _mean(frame: pd.DataFrame, metric: str) -> float:
-    return float(frame[metric].mean())
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.1%}"
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+#: Learning-rate schedule and gate columns of VAMAPPO runs, plotted per run.
+GATE_COLUMNS = ("shared/vamappo/alpha", "shared/vamappo/clip_eps", "shared/default_optimizer_learning_rate")
 
 
 def _pm(pair: tuple[float, float | None] | None, digits: int = 2) -> str:
-    if pair is None:
-        return "n/a"
-    mean, std = pair
-    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+    """A paper's ``mean ± std`` (either may be missing)."""
+    return "n/a" if pair is None else pm(*pair, f"{{:.{digits}f}}")
 
 
-def _mean_std(summary: pd.DataFrame, policy: str, metric: str) -> str:
-    row = summary.loc[policy]
-    return f"{row[stat_column(metric, 'mean')]:.2f} ± {row[stat_column(metric, 'std')]:.2f}"
+def _beside(*columns: str) -> list[str]:
+    """The header of ours-then-the-paper's columns."""
+    return [f"{column} ({who})" for column in columns for who in ("ours", "paper")]
 
 
 def _summary(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     return summarize(frame, list(metrics)).set_index(POLICY)
 
 
-def _ci(summary: pd.DataFrame, policy: str, metric: str, fmt=_num) -> str:
-    row = summary.loc[policy]
-    low, high = row[stat_column(metric, "ci_low")], row[stat_column(metric, "ci_high")]
-    return f"{fmt(row[stat_column(metric, 'mean')])} [{fmt(low)}, {fmt(high)}]"
+def _ci(summary: pd.DataFrame, policy: str, metric: str, fmt=num) -> str:
+    """``mean [ci_low, ci_high]`` of a summary row."""
+    low, high, mean = (
+        fmt(summary.loc[policy, stat_column(metric, s)]) for s in ("ci_low", "ci_high", "mean")
+    )
+    return f"{mean} [{low}, {high}]"
+
+
+def _two(value: float) -> str:
+    return num(value, 2)
 
 
 # --- sections -----------------------------------------------------------------------------------
-def table_iv_section(results: ReproductionResults) -> str:
-    header = [
-        "topology",
-        "SLA (ours)",
-        "SLA (paper)",
-        "utility ± std (ours)",
-        "utility ± std (paper)",
-        "comm s (ours)",
-        "comm s (paper)",
-        "nodes used (ours)",
-        "nodes used (paper)",
-    ]
+def table_iv_section(results: VamappoResults) -> str:
     rows = []
     for server, frame in results.table_iv.items():
-        ref = paper.TABLE_IV[server]
-        used = _mean(frame, ChainKPI.NODES_USED)
-        rows.append(
-            [
-                server,
-                _pct(_mean(frame, SLA)),
-                _pct(ref["sla"]),
-                f"{_mean(frame, UTILITY):.2f} ± {frame[UTILITY].std():.2f}",
-                f"{ref['utility']:.2f} ± {ref['utility_std']:.2f}",
-                _num(_mean(frame, COMM), 2),
-                _num(ref["comm_s"], 2),
-                f"{used:.1f} ({used / results.num_nodes[server]:.0%})",
-                ref["nodes"],
-            ]
-        )
-    return "## Table IV: test split of each training topology\n\n" + table_markdown(header, rows)
+        ref, used = paper.TABLE_IV[server], frame[ChainKPI.NODES_USED].mean()
+        ours = [pct(frame[SLA].mean()), mean_std(frame[UTILITY]), _two(frame[COMM].mean())]
+        ours.append(f"{used:.1f} ({used / results.num_nodes[server]:.0%})")
+        theirs = [pct(ref["sla"]), pm(ref["utility"], ref["utility_std"]), _two(ref["comm_s"]), ref["nodes"]]
+        rows.append([server, *(cell for pair in zip(ours, theirs, strict=True) for cell in pair)])
+    header = ["topology", *_beside("SLA", "utility ± std", "comm s", "nodes used")]
+    return section("Table IV: test split of each training topology", table_markdown(header, rows))
 
 
-def table_v_section(results: ReproductionResults) -> str:
+def table_v_section(results: VamappoResults) -> str:
     frame = results.zero_shot
-    summary = _summary(frame, [UTILITY, SLA, LATENCY])
-    header = [
-        "model",
-        "utility (ours)",
-        "utility 95% CI",
-        "utility (paper)",
-        "SLA (ours)",
-        "SLA (paper)",
-        "latency s (ours)",
-        "latency s (paper)",
-    ]
+    summary = _summary(frame, ZERO_SHOT_METRICS)
     rows = []
     for model, ref in paper.TABLE_V.items():
-        per_seed = frame[frame[POLICY] == model].groupby(SEED)[[UTILITY, SLA, LATENCY]].mean()
-        sla_ref = (ref["sla"][0] * 100, ref["sla"][1] * 100)
+        per_seed = frame[frame[POLICY] == model].groupby(SEED)[ZERO_SHOT_METRICS].mean()
         rows.append(
             [
                 model,
-                f"{per_seed[UTILITY].mean():.2f} ± {per_seed[UTILITY].std():.2f}",
-                _ci(summary, model, UTILITY, lambda v: f"{v:.2f}"),
+                mean_std(per_seed[UTILITY]),
+                _ci(summary, model, UTILITY, _two),
                 _pm(ref["utility"]),
-                f"{100 * per_seed[SLA].mean():.1f} ± {100 * per_seed[SLA].std():.1f}%",
-                _pm(sla_ref, 1) + "%",
-                f"{per_seed[LATENCY].mean():.3f} ± {per_seed[LATENCY].std():.3f}",
+                mean_std(100 * per_seed[SLA], "{:.1f}") + "%",
+                _pm((ref["sla"][0] * 100, ref["sla"][1] * 100), 1) + "%",
+                mean_std(per_seed[LATENCY], "{:.3f}"),
                 _pm(ref["latency_s"], 3),
             ]
         )
-    note = (
+    header = ["model", "utility (ours)", "utility 95% CI", "utility (paper)", *_beside("SLA", "latency s")]
+    return section(
+        "Table V: zero-shot on S4",
+        table_markdown(header, rows),
         "Mean ± std over the evaluation seeds (the paper's ± is over training seeds); CI: 95% bootstrap "
         "over episodes. Our latency is the modelled end-to-end latency per request; the paper's Table V "
-        "'latency' is wall-clock time per episode in its code (spec i.3), so it is not comparable."
+        "'latency' is wall-clock time per episode in its code (spec i.3), so it is not comparable.",
     )
-    return "## Table V: zero-shot on S4\n\n" + table_markdown(header, rows) + "\n\n" + note
 
 
-def s4_section(results: ReproductionResults) -> str:
-    frame = results.s4
-    summary = _summary(frame, [SLA, UTILITY, LATENCY, COMM, CV])
-    comm_ref = summary.loc["vamappo", stat_column(COMM, "mean")]
-    latency_ref = summary.loc["vamappo", stat_column(LATENCY, "mean")]
-    header = [
-        "method",
-        "SLA (ours)",
-        "SLA (paper)",
-        "latency s (ours)",
-        "VAMAPPO's latency cut (ours)",
-        "latency (paper)",
-        "comm vs VAMAPPO (ours)",
-        "comm vs VAMAPPO (paper)",
-        "CV (ours)",
-        "CV (paper)",
-        "utility (ours)",
-    ]
+def _paper_latency(ref: Mapping[str, float]) -> str:
+    if not ref:
+        return "n/a"
+    return num(ref["latency_s"]) if "latency_s" in ref else f"-{pct(ref.get('latency_reduction'))}"
+
+
+def s4_section(results: VamappoResults) -> str:
+    summary = _summary(results.s4, S4_METRICS)
+    means = summary[[stat_column(metric, "mean") for metric in S4_METRICS]].set_axis(S4_METRICS, axis=1)
+    ours = means.loc["vamappo"]
     rows = []
-    for method in summary.index:
+    for method, row in means.iterrows():
         ref = paper.S4_COMPARISON.get(method, {})
-        latency = summary.loc[method, stat_column(LATENCY, "mean")]
-        comm = summary.loc[method, stat_column(COMM, "mean")]
-        paper_latency = (
-            (_num(ref.get("latency_s")) if "latency_s" in ref else f"-{_pct(ref.get('latency_reduction'))}")
-            if ref
-            else "n/a"
-        )
         rows.append(
             [
                 method,
-                _ci(summary, method, SLA, _pct),
-                _pct(ref.get("sla")),
-                _num(latency),
-                "-" if method == "vamappo" else f"-{1 - latency_ref / latency:.1%}",
-                paper_latency,
-                f"{comm / comm_ref - 1:+.1%}",
+                _ci(summary, method, SLA, pct),
+                pct(ref.get("sla")),
+                num(row[LATENCY]),
+                "-" if method == "vamappo" else f"-{1 - ours[LATENCY] / row[LATENCY]:.1%}",
+                _paper_latency(ref),
+                f"{row[COMM] / ours[COMM] - 1:+.1%}",
                 "n/a" if "comm_vs_vamappo" not in ref else f"{ref['comm_vs_vamappo']:+.1%}",
-                _num(summary.loc[method, stat_column(CV, "mean")]),
-                _num(ref.get("cv")),
-                _ci(summary, method, UTILITY, lambda v: f"{v:.2f}"),
+                num(row[CV]),
+                num(ref.get("cv")),
+                _ci(summary, method, UTILITY, _two),
             ]
         )
-    tests = []
-    for metric in (SLA, UTILITY, LATENCY):
-        for _, row in compare(frame, metric, reference="vamappo").iterrows():
-            tests.append(
-                [
-                    metric,
-                    row[POLICY],
-                    f"{row['mean_diff']:+.4f}",
-                    f"{row['statistic']:.2f}",
-                    f"{row['p_value']:.3g}",
-                ]
-            )
-    return (
-        "## Fig. 10: S4 comparison (all RL methods trained on S1)\n\n"
-        + table_markdown(header, rows)
-        + "\n\nSLA and utility: mean [95% bootstrap CI] over all episodes of the five seeds. Paper SLA of "
+    header = [
+        "method",
+        *_beside("SLA"),
+        "latency s (ours)",
+        "VAMAPPO's latency cut (ours)",
+        "latency (paper)",
+    ]
+    header += [*_beside("comm vs VAMAPPO", "CV"), "utility (ours)"]
+    return section(
+        "Fig. 10: S4 comparison (all RL methods trained on S1)",
+        table_markdown(header, rows),
+        "SLA and utility: mean [95% bootstrap CI] over all episodes of the five seeds. Paper SLA of "
         "Greedy/Random come from the authors' result files (spec h); their latency is given as VAMAPPO's "
-        "reduction relative to them. UtilityGreedy is our diagnostic heuristic, not in the paper.\n\n"
-        "Welch t-tests against VAMAPPO (per-episode values; mean diff = method - VAMAPPO):\n\n"
-        + table_markdown(["metric", "method", "mean diff", "t", "p-value"], tests)
+        "reduction relative to them. UtilityGreedy is our diagnostic heuristic, not in the paper.",
+        "Welch t-tests against VAMAPPO (per-episode values; mean diff = method - VAMAPPO):",
+        welch_table(results.s4, (SLA, UTILITY, LATENCY), reference="vamappo"),
     )
 
 
-def ablation_section(results: ReproductionResults) -> str:
-    frame = results.ablation
-    summary = _summary(frame, [UTILITY, SLA])
-    header = ["variant", "utility ± std (ours)", "utility (paper)", "SLA (ours)", "SLA (paper)"]
+def ablation_section(results: VamappoResults) -> str:
+    summary = _summary(results.ablation, ABLATION_METRICS)
     rows = [
         [
             variant,
-            _mean_std(summary, variant, UTILITY),
+            pm(*(summary.loc[variant, stat_column(UTILITY, s)] for s in ("mean", "std"))),
             _pm(ref["utility"]),
-            _pct(summary.loc[variant, stat_column(SLA, "mean")]),
-            _pct(ref["sla"]),
+            pct(summary.loc[variant, stat_column(SLA, "mean")]),
+            pct(ref["sla"]),
         ]
         for variant, ref in paper.ABLATION.items()
     ]
-    return "## Fig. 9: ablations on S2 (test episodes 0-99, seed 42)\n\n" + table_markdown(header, rows)
+    header = ["variant", "utility ± std (ours)", "utility (paper)", *_beside("SLA")]
+    return section("Fig. 9: ablations on S2 (test episodes 0-99, seed 42)", table_markdown(header, rows))
 
 
-def seconds_per_iteration(run: TrainedRun) -> float:
-    """Median wall seconds per training iteration of a run (robust to a resume's pause)."""
-    wall = np.diff(np.concatenate(([0.0], run.metrics["wall_s"].to_numpy())))
-    return float(np.median(wall))
-
-
-def targets(results: ReproductionResults) -> list[list[str]]:
-    """Issue 3's targets: [target, measured, met]."""
-    s4, first = results.s4, results.budget.training_seeds[0]
+def targets(results: VamappoResults) -> list[Target]:
+    """Issue 3's targets."""
+    s4 = results.s4
     means = s4.groupby(POLICY)[[SLA, LATENCY]].mean()
-    rows = []
-    sla = means.loc["vamappo", SLA]
-    rows.append(["S4 VAMAPPO SLA >= 97%", _pct(sla), _yes(sla >= SLA_TARGET)])
+    ours = means.loc["vamappo"]
+    rows = [Target("S4 VAMAPPO SLA >= 97%", pct(ours[SLA]), ours[SLA] >= SLA_TARGET, [ours[SLA]])]
     for rival in ("mappo", "greedy", "random"):
-        test = compare(s4[s4[POLICY].isin(["vamappo", rival])], SLA, reference=rival)
-        diff, p = float(test["mean_diff"].iloc[0]), float(test["p_value"].iloc[0])
-        rows.append(
-            [f"S4 SLA above {rival} (p < 0.05)", f"{diff:+.2%} (p = {p:.3g})", _yes(diff > 0 and p < ALPHA)]
-        )
-        lower = means.loc["vamappo", LATENCY] < means.loc[rival, LATENCY]
-        rows.append(
-            [
-                f"S4 latency below {rival}",
-                f"{means.loc['vamappo', LATENCY]:.3f} s vs {means.loc[rival, LATENCY]:.3f} s",
-                _yes(lower),
-            ]
-        )
-    utility = results.ablation.groupby(POLICY)[UTILITY].mean()
-    ordered = utility["full"] >= utility["no-uncertainty"] > utility["minimal"]
+        diff, p = welch(s4, "vamappo", rival, SLA)
+        what, latencies = f"S4 SLA above {rival} (p < 0.05)", (ours[LATENCY], means.loc[rival, LATENCY])
+        rows.append(Target(what, f"{diff:+.2%} (p = {p:.3g})", diff > 0 and p < ALPHA, [diff, p]))
+        measured = "{:.3f} s vs {:.3f} s".format(*latencies)
+        rows.append(Target(f"S4 latency below {rival}", measured, latencies[0] < latencies[1], latencies))
+    utility = results.ablation.groupby(POLICY)[UTILITY].mean()[["full", "no-uncertainty", "minimal"]]
     rows.append(
-        [
+        Target(
             "S2 ablation: full >= no-uncertainty > minimal (utility)",
-            f"{utility['full']:.2f} / {utility['no-uncertainty']:.2f} / {utility['minimal']:.2f}",
-            _yes(ordered),
-        ]
+            " / ".join(f"{value:.2f}" for value in utility),
+            utility["full"] >= utility["no-uncertainty"] > utility["minimal"],
+            utility.to_numpy(),
+        )
     )
-    ratio = seconds_per_iteration(results.runs[f"m1-seed{first}"]) / seconds_per_iteration(
-        results.runs["mappo-s1"]
-    )
-    rows.append(
-        [
-            "VAMAPPO s/iteration <= 1.5x MAPPO's (S1, same batch)",
-            f"{ratio:.2f}x",
-            _yes(ratio <= THROUGHPUT_TARGET),
-        ]
-    )
-    return rows
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "**no**"
-
-
-def runs_section(results: ReproductionResults) -> str:
-    rows = [
-        [
-            name,
-            str(int(run.metrics["timesteps"].iloc[-1])),
-            str(len(run.metrics)),
-            f"{run.metrics['wall_s'].iloc[-1]:.0f}",
-            f"{seconds_per_iteration(run):.1f}",
-            _pct(run.metrics.get("kpi_sla_satisfaction", pd.Series([np.nan])).iloc[-1]),
-        ]
-        for name, run in results.runs.items()
-    ]
-    header = ["run", "decisions", "iterations", "wall s", "s / iteration", "train SLA (last)"]
-    return "## Training runs\n\n" + table_markdown(header, rows)
+    vamappo, mappo = results.runs[f"m1-seed{results.budget.first_seed}"], results.runs["mappo-s1"]
+    ratio = seconds_per_iteration(vamappo) / seconds_per_iteration(mappo)
+    what = "VAMAPPO s/iteration <= 1.5x MAPPO's (S1, same batch)"
+    return [*rows, Target(what, f"{ratio:.2f}x", ratio <= THROUGHPUT_TARGET, [ratio])]
 
 
 # --- plots --------------------------------------------------------------------------------------
-def _curves(results: ReproductionResults, out: Path) -> list[Path]:
-    curves = []
+def figures(results: VamappoResults, out: Path) -> list[Path]:
+    """Learning curves of every run, VAMAPPO's gate per run, and bars of the S4, zero-shot and ablation
+    comparisons."""
+    paths = []
     for metric in ("episode_return_mean", "kpi_sla_satisfaction"):
-        frame = (
-            pd.concat(
-                [
-                    run.metrics[["timesteps", metric]].assign(run=name)
-                    for name, run in results.runs.items()
-                    if metric in run.metrics
-                ],
-                ignore_index=True,
+        curves = [
+            run.metrics[["timesteps", metric]].assign(run=name)
+            for name, run in results.runs.items()
+            if metric in run.metrics
+        ]
+        frame = pd.concat(curves, ignore_index=True).pivot_table(
+            index="timesteps", columns="run", values=metric
+        )
+        ys = [column for column in frame.columns if column != "timesteps"]
+        paths.append(out / f"curves_{metric}.png")
+        learning_curve_plot(frame.reset_index(), paths[-1], x="timesteps", ys=ys, title=metric)
+    for name, run in results.runs.items():
+        if GATE_COLUMNS[0] in run.metrics:
+            paths.append(out / f"gate_{name}.png")
+            columns = [c for c in GATE_COLUMNS if c in run.metrics]
+            learning_curve_plot(
+                run.metrics, paths[-1], x="timesteps", ys=columns, title=f"{name}: alpha, clip, lr"
             )
-            .pivot_table(index="timesteps", columns="run", values=metric)
-            .reset_index()
-        )
-        path = out / f"curves_{metric}.png"
-        learning_curve_plot(
-            frame, path, x="timesteps", ys=[c for c in frame.columns if c != "timesteps"], title=metric
-        )
-        curves.append(path)
-    gate = {name: run.metrics for name, run in results.runs.items() if "shared/vamappo/alpha" in run.metrics}
-    columns = ["shared/vamappo/alpha", "shared/vamappo/clip_eps", "shared/default_optimizer_learning_rate"]
-    for name, metrics in gate.items():
-        path = out / f"gate_{name}.png"
-        learning_curve_plot(
-            metrics,
-            path,
-            x="timesteps",
-            ys=[c for c in columns if c in metrics],
-            title=f"{name}: alpha, clip, lr",
-        )
-        curves.append(path)
-    return curves
+    bars = (
+        (results.s4, S4_METRICS, "s4_comparison"),
+        (results.zero_shot, ZERO_SHOT_METRICS, "zero_shot_s4"),
+        (results.ablation, ABLATION_METRICS, "ablation_s2"),
+    )
+    for frame, metrics, name in bars:
+        summary = summarize(frame, metrics)
+        paths.append(metrics_bar_plot(summary, metrics, out / f"{name}.png", formats={SLA: "{:.1%}"}))
+    return paths
 
 
-def _bars(results: ReproductionResults, out: Path) -> list[Path]:
-    formats = {SLA: "{:.1%}"}
-    return [
-        metrics_bar_plot(
-            summarize(results.s4, [SLA, UTILITY, LATENCY, COMM, CV]),
-            [SLA, UTILITY, LATENCY, COMM, CV],
-            out / "s4_comparison.png",
-            formats=formats,
-        ),
-        metrics_bar_plot(
-            summarize(results.zero_shot, [UTILITY, SLA, LATENCY]),
-            [UTILITY, SLA, LATENCY],
-            out / "zero_shot_s4.png",
-            formats=formats,
-        ),
-        metrics_bar_plot(
-            summarize(results.ablation, [UTILITY, SLA]),
-            [UTILITY, SLA],
-            out / "ablation_s2.png",
-            formats=formats,
-        ),
-    ]
-
-
-def write_report(results: ReproductionResults, out: Path) -> Path:
-    """Write ``report.md``, ``summary.json`` and the PNGs into ``out``; returns the report path."""
-    figures = [*_curves(results, out), *_bars(results, out)]
-    target_rows = targets(results)
+def vamappo_report(results: VamappoResults, out: Path) -> Report:
+    """The report's contents, with its figures drawn into ``out``."""
     budget = results.budget
-    sections = [
-        f"# VAMAPPO reproduction ({budget.name} budget)\n\n"
-        f"{budget.timesteps:,} decisions per training run; training seeds {list(budget.training_seeds)}; "
-        f"model overrides {budget.model or 'none (2-core default encoder)'}. Paper numbers: spec section h.",
-        "## Targets (issue 3)\n\n" + table_markdown(["target", "measured", "met"], target_rows),
-        table_iv_section(results),
-        table_v_section(results),
-        s4_section(results),
-        ablation_section(results),
-        runs_section(results),
-    ]
-    summary: dict[str, Any] = {
-        "budget": results.budget.name,
-        "targets": records(("target", "measured", "met"), target_rows),
-        "s4": summarize(results.s4, [SLA, UTILITY, LATENCY, COMM, CV]).to_dict("records"),
-        "ablation": summarize(results.ablation, [UTILITY, SLA]).to_dict("records"),
-    }
-    return write_report_files(out, sections, figures, summary)
+    return Report(
+        paper="VAMAPPO",
+        settings=f"{budget.timesteps:,} decisions per training run; training seeds "
+        f"{list(budget.training_seeds)}; model overrides {budget.model or 'none (2-core default encoder)'}. "
+        "Paper numbers: spec section h.",
+        targets_source="issue 3",
+        targets=targets(results),
+        sections=[
+            table_iv_section(results),
+            table_v_section(results),
+            s4_section(results),
+            ablation_section(results),
+        ],
+        figures=figures(results, out),
+        summary={
+            "s4": summarize(results.s4, S4_METRICS).to_dict("records"),
+            "ablation": summarize(results.ablation, ABLATION_METRICS).to_dict("records"),
+        },
+        run_kpis={"kpi_sla_satisfaction": "{:.1%}"},
+    )

@@ -7,8 +7,8 @@ parsed and decoupled by the env's :class:`InstanceBuilder` on the given free res
 semantic layer: anchors, pins, bias), the observation is the env's :class:`VNEObserver`'s on a
 :class:`NetworkState` holding the body's load, the priority lists sort the restored policy's masked
 log pi and its decoder maps them (:class:`AgentVNEPolicy`, as in evaluation); the mapping is
-re-validated with :func:`check_mapping` and committed like the env commits it, which gives the routes,
-Eq.26 hops and the Eq.5-6 latency.
+re-validated and committed by the env's own embedding step (:meth:`NetworkState.embed`), which gives
+the routes, Eq.26 hops and the Eq.5-6 latency.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import numpy as np
 import pydantic_core
 
 from edgeplace.algos.agentvne.policy import AgentVNEPolicy
-from edgeplace.envs.agent_vne import SCENARIO, AgentVNEConfig, AgentVNEEnv, check_mapping, priority_ranks
+from edgeplace.envs.agent_vne import SCENARIO_ID, AgentVNEConfig, AgentVNEEnv, priority_ranks
 from edgeplace.envs.agent_vne.instance import EmbeddingInstance
+from edgeplace.envs.agent_vne.network_state import NetworkState
 from edgeplace.envs.agent_vne.static import StaticNetwork
 from edgeplace.models.item_scoring_head import MASKED_LOGIT
 from edgeplace.serve.agent_vne_embeddings import Embedding, batch_document
-from edgeplace.serve.agent_vne_inputs import ServedState, SubstrateLoad, workflow_body, workflow_request
+from edgeplace.serve.agent_vne_inputs import SubstrateLoad, check_within, workflow_body, workflow_request
 from edgeplace.serve.agent_vne_schemas import (
     AgentVNEBatchMode,
     AgentVNEBatchPlacement,
@@ -39,7 +40,8 @@ from edgeplace.serve.agent_vne_schemas import (
     AgentVNEWorkflow,
 )
 from edgeplace.serve.errors import ServeInputError
-from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas, SchemaComponents, schema_property
+from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas
+from edgeplace.serve.schema_narrowing import SchemaComponents, narrow_index, narrow_lengths, schema_property
 from edgeplace.serve.sources import PolicySource
 from edgeplace.workloads.agentic_workflows import WORKFLOW_TEMPLATES, WorkflowType, build_request
 
@@ -62,20 +64,21 @@ class VNEJob:
     field: str
 
 
-class VNEPlacer(ScenarioPlacer[VNEJob]):
+class VNEPlacer(ScenarioPlacer[SubstrateLoad, VNEJob]):
     """Embeds agent-vne workflows with one trained AgentVNE policy on one topology.
 
     Args:
         policy: the restored policy (similarity network and decoder).
         config: the env config the observations are built for (the checkpoint's, maybe with an
-            override topology of the same size).
+            override topology of the same size: the NTN has one slice per node).
         top_k: candidate nodes listed per agent.
     """
 
-    scenario = SCENARIO.scenario_id
+    scenario = SCENARIO_ID
     schemas = ScenarioSchemas(
         AgentVNEPlaceRequest, AgentVNEPlacement, AgentVNEPlaceBatchRequest, AgentVNEBatchPlacement
     )
+    config_type = AgentVNEConfig
     place_summary = (
         "Embed one agentic workflow on the given substrate state: the semantic layer's anchors, a host "
         "per agent, a route per virtual link, and the env's hops and latency after the commit. 409 when "
@@ -104,12 +107,9 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
         self.static, self.observer, self.builder = env.static, env.observer, env.builder
 
     @classmethod
-    def load(cls, source: PolicySource, top_k: int) -> Self:
-        """The checkpoint's similarity network on its env config (an override topology must have the
-        training node count: the NTN has one slice per node)."""
-        config = AgentVNEConfig.from_env_config(source.env_config)
-        policy = AgentVNEPolicy.from_checkpoint(source.checkpoint, config.to_env_config(), name=source.name)
-        return cls(policy, config, top_k)
+    def restore(cls, source: PolicySource) -> AgentVNEPolicy:
+        env_config = AgentVNEConfig.from_env_config(source.env_config).to_env_config()
+        return AgentVNEPolicy.from_checkpoint(source.checkpoint, env_config, name=source.name)
 
     @property
     def num_nodes(self) -> int:
@@ -124,18 +124,14 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
     def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
         nodes = [placer.static.num_nodes for placer in placers.values()]
         links = [placer.static.num_edges for placer in placers.values()]
-        for field, sizes in (
-            ("node_free", nodes),
-            ("link_free_mbps", links),
-            ("link_flows", links),
-            ("link_workflows", links),
-        ):
-            array = schema_property(components, AgentVNENetworkState, field)
-            array["minItems"], array["maxItems"] = min(sizes), max(sizes)
-        agents = max(placer.config.max_virtual_nodes for placer in placers.values())
-        schema_property(components, AgentVNEWorkflow, "agents")["maxItems"] = agents
+        narrow_lengths(components, AgentVNENetworkState, ("node_free",), nodes)
+        narrow_lengths(
+            components, AgentVNENetworkState, ("link_free_mbps", "link_flows", "link_workflows"), links
+        )
+        agents = [placer.config.max_virtual_nodes for placer in placers.values()]
+        schema_property(components, AgentVNEWorkflow, "agents")["maxItems"] = max(agents)
         for end in ("src", "dst"):
-            schema_property(components, AgentVNELink, end)["maximum"] = agents - 1
+            narrow_index(components, AgentVNELink, end, agents)
         source = schema_property(components, AgentVNEWorkflow, "data_source_node")
         source["anyOf"][0]["maximum"] = max(nodes) - 1
 
@@ -149,7 +145,7 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
             link_workflows=[0] * self.static.num_edges,
             live_workflows=0,
         )
-        load = SubstrateLoad.check(state, self.static)
+        load = self.check_state(state)
         for workflow_type in EXAMPLE_WORKFLOWS:
             workflow = workflow_body(build_request(WORKFLOW_TEMPLATES[workflow_type], "example"))
             try:
@@ -159,18 +155,41 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
             return AgentVNEPlaceRequest(state=state, request=workflow, policy=self.policy.name)
         raise ValueError(f"agent-vne placer: no example workflow fits {self.topology}")
 
-    def job(self, body: AgentVNEPlaceRequest) -> VNEJob:
-        return self.request_job(SubstrateLoad.check(body.state, self.static), body.request, "request")
+    def check_state(self, state: AgentVNENetworkState) -> SubstrateLoad:
+        """The load of ``state`` on the topology.
 
-    def request_job(self, load: SubstrateLoad, body: AgentVNEWorkflow, field: str) -> VNEJob:
-        """Check the workflow ``body`` (at body path ``field``) against the topology, parse and decouple it.
+        Raises:
+            ServeInputError: 422 for a wrong array length, a free amount above its capacity, or
+                workflow counts above the flow counts or ``live_workflows``.
+        """
+        static = self.static
+        node_free = self.per_item(state.node_free, static.num_nodes, "state.node_free", "node")
+        check_within(node_free, static.capacity, "state.node_free", "the node's capacity")
+        link_free = self.per_item(state.link_free_mbps, static.num_edges, "state.link_free_mbps", "link")
+        check_within(
+            link_free, static.bandwidth_mbps, "state.link_free_mbps", "the link's bandwidth (Mbit/s)"
+        )
+        flows = self.per_item(state.link_flows, static.num_edges, "state.link_flows", "link", np.int64)
+        workflows = self.per_item(
+            state.link_workflows, static.num_edges, "state.link_workflows", "link", np.int64
+        )
+        check_within(workflows, flows, "state.link_workflows", "link_flows (each workflow has a flow there)")
+        live = np.full_like(workflows, state.live_workflows)
+        check_within(workflows, live, "state.link_workflows", "live_workflows")
+        return SubstrateLoad(node_free, link_free, flows, workflows, state.live_workflows)
+
+    def request_job(self, state: SubstrateLoad, request: AgentVNEWorkflow, field: str) -> VNEJob:
+        """Check the workflow ``request`` (at body path ``field``) against the topology, parse and
+        decouple it.
 
         Raises:
             ServeInputError: 422 for bad links or node indices, or more agents plus anchors than the
                 policy embeds; 409 for an agent whose attributes no node holds (it cannot be embedded).
         """
-        raw = workflow_request(body, self.static.num_nodes, field)
-        instance = self.builder.build(raw, load.node_free)
+        raw = workflow_request(request, field)
+        if raw.data_source_node is not None:
+            self.check_index(raw.data_source_node, self.num_nodes, f"{field}.data_source_node", "node")
+        instance = self.builder.build(raw, state.node_free)
         for constraint in instance.constraints.unsatisfiable:
             raise ServeInputError(
                 HTTPStatus.CONFLICT,
@@ -187,12 +206,12 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
                 f"{field}.agents",
                 f"{raw.num_agents} agents plus {anchors} anchors exceed the policy's {limit} virtual nodes",
             )
-        return VNEJob(load, instance, field)
+        return VNEJob(state, instance, field)
 
     def place(self, jobs: Sequence[VNEJob]) -> list[bytes | ServeInputError]:
         """Each job on a fresh state of its own: one forward pass for all; a job without a feasible
         embedding gets a 409 naming its request."""
-        states = [job.load.served_state(self.static) for job in jobs]
+        states = [job.load.network_state(self.static) for job in jobs]
         embeddings = self.embed(states, [job.instance for job in jobs])
         edge_index = self.static.edge_index
         return [
@@ -202,38 +221,37 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
             for job, embedding in zip(jobs, embeddings, strict=True)
         ]
 
-    def place_batch(self, body: AgentVNEPlaceBatchRequest) -> bytes:
-        load = SubstrateLoad.check(body.state, self.static)
-        jobs = [self.request_job(load, request, f"requests[{i}]") for i, request in enumerate(body.requests)]
+    def batch_json(self, body: AgentVNEPlaceBatchRequest, jobs: Sequence[VNEJob]) -> bytes:
         if body.mode is AgentVNEBatchMode.INDEPENDENT:
-            states = [load.served_state(self.static) for _ in jobs]
+            states = [job.load.network_state(self.static) for job in jobs]
             embeddings = self.embed(states, [job.instance for job in jobs])
         else:
-            shared = load.served_state(self.static)
+            shared = jobs[0].load.network_state(self.static)
             embeddings = [  # parsed again on what the workflows before left, as the env parses on arrival
-                self.embed([shared], [self.builder.build(job.instance.raw, shared.state.node_free)])[0]
+                self.embed([shared], [self.builder.build(job.instance.raw, shared.node_free)])[0]
                 for job in jobs
             ]
         document = batch_document(self.policy.name, body.mode, embeddings, self.static.edge_index)
         return pydantic_core.to_json(document)
 
-    def embed(self, states: Sequence[ServedState], instances: Sequence[EmbeddingInstance]) -> list[Embedding]:
+    def embed(
+        self, states: Sequence[NetworkState], instances: Sequence[EmbeddingInstance]
+    ) -> list[Embedding]:
         """Embed ``instances[i]`` on ``states[i]`` and commit it there when feasible: one forward pass of
         the similarity network for all, then the policy's decoder per workflow (the actions of
         ``AgentVNEPolicy.act_batch``)."""
         observations = [
-            self.observer.observe(served.state, instance)
-            for served, instance in zip(states, instances, strict=True)
+            self.observer.observe(state, instance) for state, instance in zip(states, instances, strict=True)
         ]
         batch = {key: np.stack([obs[key] for obs in observations]) for key in observations[0]}
         log_pi = self.policy.log_pi(batch)  # (B, Nv, Ns)
         hosts = self.policy.decoder.decode(log_pi, batch)  # (B, Nv), Ns = unassigned
         candidates, probability, listed = self.candidates(log_pi)  # (B, Nv, k) each
         embeddings = []
-        for row, (served, instance) in enumerate(zip(states, instances, strict=True)):
+        for row, (state, instance) in enumerate(zip(states, instances, strict=True)):
             v = instance.request.num_agents
             lists = (candidates[row, :v], probability[row, :v], listed[row, :v])
-            embeddings.append(self._commit(served, instance, hosts[row, :v], *lists))
+            embeddings.append(self._commit(state, instance, hosts[row, :v], *lists))
         return embeddings
 
     def candidates(self, log_pi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -255,23 +273,18 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
 
     def _commit(
         self,
-        served: ServedState,
+        state: NetworkState,
         instance: EmbeddingInstance,
         hosts: np.ndarray,
         candidates: np.ndarray,
         probability: np.ndarray,
         listed: np.ndarray,
     ) -> Embedding:
-        """Re-validate and commit the decoded ``hosts`` (V,) as the env does; the env's measures after."""
-        state, request = served.state, instance.request
+        """Embed the decoded ``hosts`` (V,) with the env's step; the env's measures after the commit."""
         if (hosts == self.static.max_nodes).any():  # the decoder failed (its last attempt is partial)
-            reason = "the policy's greedy-BFS decoder found no feasible mapping"
-        else:
-            reason = check_mapping(self.static, request, hosts, state.node_free, state.link_free_mbps)
-        workflow = None
-        if reason is None:  # served states never advance the clock: the departure step is never reached
-            workflow = state.commit(len(state.live), request, hosts, departure=0)
-            reason = None if workflow is not None else "the ledger refused an allocation"
+            workflow, reason = None, "the policy's greedy-BFS decoder found no feasible mapping"
+        else:  # served states never advance the clock: the departure step is never reached
+            workflow, reason = state.embed(len(state.live), instance.request, hosts, departure=0)
         lists = {"candidates": candidates, "probability": probability, "listed": listed}
         if workflow is None:
             return Embedding(instance, None, f"no feasible embedding on the given state: {reason}", **lists)
@@ -280,8 +293,8 @@ class VNEPlacer(ScenarioPlacer[VNEJob]):
             workflow,
             "",
             **lists,
-            weighted_hops=float(state.workflow_count[workflow.edge_ids] @ workflow.flows),
-            network_weighted_hops=served.weighted_hops(),
+            weighted_hops=state.workflow_weighted_hops(workflow),
+            network_weighted_hops=state.weighted_hops(),
             latency_s=state.latency_s(workflow),
         )
 

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from edgeplace.serve.schemas import MAX_BATCH_REQUESTS, MAX_NODES, STRICT_INPUT, JsonInt, PolicyName
+from edgeplace.serve.schemas import MAX_NODES, STRICT_INPUT, JsonInt, PlaceBatchRequest, PlaceRequest
 from edgeplace.workloads.agentic_workflows import DEMAND_DIMS
 
 MAX_LINKS = 16 * MAX_NODES
@@ -129,14 +129,8 @@ class AgentVNEWorkflow(BaseModel):
     )
 
 
-class AgentVNEPlaceRequest(BaseModel):
+class AgentVNEPlaceRequest(PlaceRequest[AgentVNENetworkState, AgentVNEWorkflow]):
     """``POST /v1/agent-vne/place``: one workflow on one network state."""
-
-    model_config = STRICT_INPUT
-
-    state: AgentVNENetworkState
-    request: AgentVNEWorkflow
-    policy: PolicyName = None
 
 
 class AgentVNEBatchMode(StrEnum):
@@ -149,18 +143,9 @@ class AgentVNEBatchMode(StrEnum):
     """Each alone on the given state (what-if): one forward pass for the whole batch."""
 
 
-class AgentVNEPlaceBatchRequest(BaseModel):
+class AgentVNEPlaceBatchRequest(PlaceBatchRequest[AgentVNENetworkState, AgentVNEWorkflow]):
     """``POST /v1/agent-vne/place-batch``: many workflows on one network state, in ``mode``."""
 
-    model_config = STRICT_INPUT
-
-    state: AgentVNENetworkState
-    requests: list[AgentVNEWorkflow] = Field(
-        min_length=1,
-        max_length=MAX_BATCH_REQUESTS,
-        description="The workflows: at most the deployment's ``max_batch_requests`` (64 unless "
-        "configured otherwise), never more than 1024.",
-    )
     mode: AgentVNEBatchMode = Field(
         default=AgentVNEBatchMode.SEQUENTIAL,
         strict=False,  # the enum's value strings, as JSON gives them
@@ -168,7 +153,6 @@ class AgentVNEPlaceBatchRequest(BaseModel):
         "workflow that cannot be embedded is rejected and leaves the state as it was. ``independent``: "
         "each alone on the given state.",
     )
-    policy: PolicyName = None
 
 
 class AgentVNECandidate(BaseModel):

@@ -20,7 +20,7 @@ from ray.serve import Application
 from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.placer import ScenarioPlacer
 from edgeplace.serve.routes import create_api
-from edgeplace.serve.scenarios import PLACERS
+from edgeplace.serve.scenarios import servable_scenarios
 from edgeplace.serve.served_policies import ServedPolicies
 from edgeplace.serve.settings import ServeArgs
 from edgeplace.serve.sources import PolicySource, resolve_sources
@@ -84,6 +84,6 @@ def build_app(args: dict[str, Any]) -> Application:
         CheckpointError, ValueError: a checkpoint that cannot be served.
     """
     settings = ServeArgs.model_validate(args)
-    sources = resolve_sources(settings, PLACERS)
+    sources = resolve_sources(settings, servable_scenarios())
     deployment = PlacementService.options(ray_actor_options={"num_cpus": settings.replica_cpus})
     return deployment.bind(sources, settings)

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pydantic_core
 
-from edgeplace.serve.responses import DECIMALS, rounded
+from edgeplace.serve.responses import DECIMALS, PlacedBatch, rounded
 
 #: A JSON document shaped as :class:`~edgeplace.serve.schemas.ChainPlacement`.
 PlacementDocument = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class PlacedChains:
+class PlacedChains(PlacedBatch):
     """Where each stage of B requests went, in request order, with the system model's estimates.
 
     Attributes:
@@ -113,11 +112,3 @@ class PlacedChains:
             ]
             for stages in columns
         ]
-
-    def json_documents(self) -> list[bytes]:
-        """:meth:`documents` as UTF-8 JSON, one per request."""
-        return [pydantic_core.to_json(document) for document in self.documents()]
-
-    def batch_json(self) -> bytes:
-        """The ``ChainBatchPlacement`` JSON of the whole batch."""
-        return pydantic_core.to_json({"policy": self.policy, "placements": self.documents()})

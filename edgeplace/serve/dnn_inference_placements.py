@@ -1,11 +1,10 @@
-"""The placements of a batch of dnn-inference requests: the system model's estimates for actions on the
-slot state (:class:`AloneOutcome`) and the response JSON (:class:`PlacedRequests`).
+"""The placements of a batch of dnn-inference requests, kept as arrays and written out as JSON.
 
-Estimates use the env's own vectorised system model (:func:`request_terms` and
-:meth:`ServerLoad.evaluate`, as the heuristic baseline does) on each request's pre-decision state:
-the background only, no other request of the slot and no instance yet. For the slot's first agent
-that is exactly what the env's admission does; later agents in the env also queue behind the
-requests accepted before them on the same server, and may share their model instances.
+Estimates are the env's own :class:`RequestOutcome` of each request alone on its pre-decision state
+(the heuristic baseline's score): the background only, no other request of the slot and no instance
+yet. For the slot's first agent that is exactly what the env's admission does; later agents in the env
+also queue behind the requests accepted before them on the same server, and may share their model
+instances.
 
 Responses are written straight from the arrays into the JSON documents of
 :class:`~edgeplace.serve.dnn_inference_schemas.DnnPlacement` (as the genai-chain placements are).
@@ -17,88 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pydantic_core
 
-from edgeplace.algos.baselines.dnn_inference import DecodedRequests
-from edgeplace.envs.dnn_inference.network import ServerNetwork
-from edgeplace.envs.dnn_inference.params import DnnInferenceParams
-from edgeplace.envs.dnn_inference.system_model import ServerLoad, request_terms
-from edgeplace.serve.responses import rounded
-from edgeplace.workloads.dnn_inference import MODELS, SERVICE_TABLES, Service
+from edgeplace.envs.dnn_inference.request_outcome import RequestOutcome
+from edgeplace.serve.responses import PlacedBatch, rounded
+from edgeplace.workloads.dnn_inference import MODELS, Service
 
 #: The sub-action heads, in decision order: the keys of ``DnnCandidates``.
 HEADS = ("configuration", "model", "server")
 
 
 @dataclass(frozen=True)
-class AloneOutcome:
-    """What the env's admission does with actions of requests placed alone on their slot state.
-
-    Shapes: every field has the broadcast shape of :meth:`evaluate`'s actions, (B, ...).
-        accepted, meets_deadline, fits_memory: bool; constraints (14) and (15), and both.
-        delay_s: Eq. 6's d_u, s. accuracy: Phi; accuracy_std: Eq. 19's standardised Phi (NaN for a
-        padded model slot). cost: routing + compute + data memory + the new instance's memory, $, 0
-        when rejected. memory_mb: data + model instance, MB. reward: the request's own reward term,
-        accuracy_std (or the rejection penalty) - delay - cost.
-    """
-
-    accepted: np.ndarray
-    meets_deadline: np.ndarray
-    fits_memory: np.ndarray
-    delay_s: np.ndarray
-    accuracy: np.ndarray
-    accuracy_std: np.ndarray
-    cost: np.ndarray
-    memory_mb: np.ndarray
-    reward: np.ndarray
-
-    @classmethod
-    def evaluate(
-        cls,
-        network: ServerNetwork,
-        params: DnnInferenceParams,
-        requests: DecodedRequests,
-        config: np.ndarray,
-        model: np.ndarray,
-        server: np.ndarray,
-    ) -> AloneOutcome:
-        """The outcome of actions (configuration, model, server) of B requests, each on its own state.
-
-        Shapes: request fields (B,), background (B, V); config, model, server broadcast to (B, ...):
-        (B,) for one action per request, or e.g. (1, C, 1, 1), (1, 1, M, 1), (1, 1, 1, V) for every
-        action of every request.
-        """
-        trailing = (1,) * (max(np.ndim(config), np.ndim(model), np.ndim(server)) - 1)
-
-        def column(values: np.ndarray) -> np.ndarray:
-            return np.reshape(values, (-1, *trailing))  # (B, 1, ...): broadcasts against the actions
-
-        service, deadline_s = column(requests.service), column(requests.deadline_s)
-        rows = column(np.arange(len(requests.service)))
-        terms = request_terms(
-            network, params, service, column(requests.local), column(requests.data_mb), config, model, server
-        )
-        load = ServerLoad.background(requests.background_tflop, requests.background_memory_mb)
-        delay, accepted, new = load.evaluate(network, terms, rows, service, model, server, deadline_s)
-        _, fits_memory, _ = load.evaluate(network, terms, rows, service, model, server, np.inf)
-        instance_mb = np.where(new, terms.instance_mb, 0.0)
-        cost = np.where(accepted, terms.request_cost + params.memory_price_per_mb * instance_mb, 0.0)
-        accuracy_term = np.where(accepted, terms.accuracy_std, params.rejection_accuracy)
-        return cls(
-            accepted=accepted,
-            meets_deadline=delay <= deadline_s,
-            fits_memory=fits_memory,
-            delay_s=delay,
-            accuracy=SERVICE_TABLES.accuracy[service, config, model],
-            accuracy_std=terms.accuracy_std,
-            cost=cost,
-            memory_mb=terms.data_mb + instance_mb,
-            reward=accuracy_term - delay - cost,
-        )
-
-
-@dataclass(frozen=True)
-class PlacedRequests:
+class PlacedRequests(PlacedBatch):
     """The greedy action of each of B requests, its top-k candidates per head, and its estimates.
 
     Attributes:
@@ -121,7 +49,7 @@ class PlacedRequests:
     candidates: tuple[np.ndarray, ...]
     candidate_probability: tuple[np.ndarray, ...]
     listed: tuple[np.ndarray, ...]
-    outcome: AloneOutcome
+    outcome: RequestOutcome
     deadline_s: np.ndarray
 
     def documents(self) -> list[dict[str, Any]]:
@@ -166,11 +94,3 @@ class PlacedRequests:
             )
         ]
         return [dict(zip(HEADS, per_head, strict=True)) for per_head in zip(*heads, strict=True)]
-
-    def json_documents(self) -> list[bytes]:
-        """:meth:`documents` as UTF-8 JSON, one per request."""
-        return [pydantic_core.to_json(document) for document in self.documents()]
-
-    def batch_json(self) -> bytes:
-        """The ``DnnBatchPlacement`` JSON of the whole batch."""
-        return pydantic_core.to_json({"policy": self.policy, "placements": self.documents()})

@@ -1,13 +1,13 @@
 """Serving the dnn-inference scenario: slot state + agents' requests -> the env's observations ->
 greedy (configuration, model, server) of each request's own agent.
 
-Observations come from the scenario's own :class:`ObservationLayout` encoders (those the env
-observes with, so they equal the env's bit for bit). The policy is the one ``edgeplace evaluate``
+Observations come from the scenario's own :class:`SlotObserver` (the env's, so they equal the env's
+bit for bit). The policy is the one ``edgeplace evaluate``
 and ``edgeplace reproduce hisper`` restore from a HISPER, HASAC or HAPPO checkpoint
 (:meth:`HISPERPolicy.from_checkpoint`: the actors are saved in the joint learner's state, not as
 RLlib RLModules), and it acts as that policy does: every actor's autoregressive (or factorised) head
 takes the argmax at each sub-action step, with the agents' actors stacked in one grouped forward.
-Estimates come from the env's system model (:class:`AloneOutcome`).
+Estimates come from the env's system model (:class:`RequestOutcome`, each request alone on its state).
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import torch
 
-from edgeplace.algos.baselines.dnn_inference import DecodedRequests
 from edgeplace.algos.hisper.actor import group_forward
 from edgeplace.algos.hisper.policy import HISPERPolicy
-from edgeplace.envs.dnn_inference import SCENARIO, DnnInferenceConfig, DnnInferenceEnv, DnnObsKey
+from edgeplace.envs.dnn_inference import SCENARIO_ID, DnnInferenceConfig, DnnInferenceEnv, DnnObsKey
+from edgeplace.envs.dnn_inference.request_batch import RequestBatch
+from edgeplace.envs.dnn_inference.request_outcome import RequestOutcome
 from edgeplace.envs.dnn_inference.state import agent_rank
 from edgeplace.models.autoregressive_head import ActionMode
-from edgeplace.serve.dnn_inference_placements import AloneOutcome, PlacedRequests
+from edgeplace.serve.dnn_inference_placements import PlacedRequests
 from edgeplace.serve.dnn_inference_schemas import (
     DnnBatchPlacement,
     DnnPlaceBatchRequest,
@@ -36,8 +37,9 @@ from edgeplace.serve.dnn_inference_schemas import (
     DnnSlotState,
 )
 from edgeplace.serve.errors import ServeInputError
-from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas, SchemaComponents, schema_property
+from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas
 from edgeplace.serve.responses import top_k_actions
+from edgeplace.serve.schema_narrowing import SchemaComponents, narrow_index, narrow_lengths, schema_property
 from edgeplace.serve.sources import PolicySource
 from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS
 
@@ -46,22 +48,28 @@ EXAMPLE_DEADLINE_S = 2.0
 
 
 @dataclass(frozen=True)
-class DnnJob:
-    """One validated request on its slot state; placing it leaves it unchanged.
+class SlotBackground:
+    """A slot state body checked against the topology: each server's background work h_sys (TFLOP)
+    and memory H_mem (MB). Shapes: tflop, memory_mb (V,) float64, read-only."""
 
-    Shapes: background_tflop, background_memory_mb (V,) float64 (may be shared by the jobs of one state).
-    """
+    tflop: np.ndarray
+    memory_mb: np.ndarray
+
+
+@dataclass(frozen=True)
+class DnnJob:
+    """One validated request on its slot state; placing it leaves it unchanged."""
 
     agent: int
     """Index of the requesting agent in the policy's agent order (``od_*`` then ``mot_*``)."""
     local: int
     deadline_s: float
     data_mb: float
-    background_tflop: np.ndarray
-    background_memory_mb: np.ndarray
+    background: SlotBackground
+    """The slot state (may be shared by the jobs of one state)."""
 
 
-class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
+class DnnInferencePlacer(ScenarioPlacer[SlotBackground, DnnJob]):
     """Places dnn-inference requests with one trained HISPER/HASAC/HAPPO policy on one topology.
 
     Args:
@@ -74,8 +82,9 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         ValueError: the policy's agents or actor input sizes do not match ``config``'s env.
     """
 
-    scenario = SCENARIO.scenario_id
+    scenario = SCENARIO_ID
     schemas = ScenarioSchemas(DnnPlaceRequest, DnnPlacement, DnnPlaceBatchRequest, DnnBatchPlacement)
+    config_type = DnnInferenceConfig
     place_summary = "Choose the configuration, DNN model and server of one agent's request on a slot state."
     place_batch_summary = (
         "Place each request independently on the same slot state, as the env's agents act "
@@ -90,14 +99,14 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
     def __init__(self, policy: HISPERPolicy, config: DnnInferenceConfig, top_k: int) -> None:
         env = DnnInferenceEnv(config)
         super().__init__(policy, config, top_k)
-        self.network, self.layout = env.network, env.layout
+        self.network, self.observer = env.network, env.observer
         self.agent_ids = tuple(env.possible_agents)
         self.services = env.services  # (A,)
         if tuple(policy.index) != self.agent_ids:
             raise ValueError(
                 f"policy {policy.name!r} acts for {list(policy.index)}, the env has {self.agent_ids}"
             )
-        spec, layout = policy.actors[0].spec, self.layout
+        spec, layout = policy.actors[0].spec, env.layout
         sizes = (NUM_CONFIGS, MAX_MODELS, layout.max_nodes)
         expected = (layout.request_dim, layout.server_dim, layout.link_dim, sizes)
         if (spec.request_dim, spec.server_dim, spec.link_dim, spec.sizes) != expected:
@@ -106,9 +115,8 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
                 f"gives (max_nodes={layout.max_nodes}, static_server_features="
                 f"{layout.static_server_features})"
             )
-        self.links = layout.encode_links(self.network)  # (L,), static
-        self.masks = np.stack([layout.action_mask(service) for service in self.services]) > 0  # (A, 16+4+P)
-        self.head_masks = np.split(self.masks, np.cumsum(sizes)[:-1], axis=1)  # 3 x (A, n_k)
+        masks = self.observer.masks > 0  # (A, 16+4+P)
+        self.head_masks = np.split(masks, np.cumsum(sizes)[:-1], axis=1)  # 3 x (A, n_k)
         self.action_grid = (  # every (configuration, model, server), broadcast as (1, C, M, V)
             np.arange(NUM_CONFIGS)[None, :, None, None],
             np.arange(MAX_MODELS)[None, None, :, None],
@@ -116,14 +124,14 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         )
 
     @classmethod
-    def load(cls, source: PolicySource, top_k: int) -> Self:
-        """The checkpoint's actors on its env config; an override topology is padded to the actors'
-        server slots (so it may have at most that many servers)."""
-        policy = HISPERPolicy.from_checkpoint(source.checkpoint, name=source.name)
-        values = source.env_config
-        if source.topology is not None:
-            values["max_nodes"] = policy.actors[0].spec.sizes[-1]
-        return cls(policy, DnnInferenceConfig.from_env_config(values), top_k)
+    def restore(cls, source: PolicySource) -> HISPERPolicy:
+        return HISPERPolicy.from_checkpoint(source.checkpoint, name=source.name)
+
+    @classmethod
+    def override_env_config(cls, policy: HISPERPolicy) -> dict[str, Any]:
+        """An override topology is padded to the actors' server slots (so it may have at most that many
+        servers)."""
+        return {"max_nodes": policy.actors[0].spec.sizes[-1]}
 
     @property
     def num_nodes(self) -> int:
@@ -139,10 +147,8 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
     @classmethod
     def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
         num_nodes = [placer.num_nodes for placer in placers.values()]
-        for field in ("background_tflop", "background_memory_mb"):
-            array = schema_property(components, DnnSlotState, field)
-            array["minItems"], array["maxItems"] = min(num_nodes), max(num_nodes)
-        schema_property(components, DnnRequest, "local_server")["maximum"] = max(num_nodes) - 1
+        narrow_lengths(components, DnnSlotState, ("background_tflop", "background_memory_mb"), num_nodes)
+        narrow_index(components, DnnRequest, "local_server", num_nodes)
         agents = {agent for placer in placers.values() for agent in placer.agent_ids}
         schema_property(components, DnnRequest, "agent")["enum"] = sorted(agents, key=agent_rank)
 
@@ -158,24 +164,15 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         )
 
     # --- validation -------------------------------------------------------------------------------
-    def state_arrays(self, state: DnnSlotState) -> tuple[np.ndarray, np.ndarray]:
-        """Check a slot state against the topology. Returns background TFLOP and MB, (V,) float64 each."""
-        arrays = []
-        for name in ("background_tflop", "background_memory_mb"):
-            values = getattr(state, name)
-            if len(values) != self.num_nodes:
-                raise ServeInputError(
-                    HTTPStatus.UNPROCESSABLE_ENTITY,
-                    f"state.{name}",
-                    f"expected {self.num_nodes} values (one per server of {self.topology}), "
-                    f"got {len(values)}",
-                )
-            arrays.append(np.asarray(values, dtype=np.float64))
-        return arrays[0], arrays[1]
+    def check_state(self, state: DnnSlotState) -> SlotBackground:
+        return SlotBackground(
+            tflop=self.per_item(state.background_tflop, self.num_nodes, "state.background_tflop", "server"),
+            memory_mb=self.per_item(
+                state.background_memory_mb, self.num_nodes, "state.background_memory_mb", "server"
+            ),
+        )
 
-    def request_job(
-        self, background_tflop: np.ndarray, background_memory_mb: np.ndarray, request: DnnRequest, field: str
-    ) -> DnnJob:
+    def request_job(self, state: SlotBackground, request: DnnRequest, field: str) -> DnnJob:
         """Check ``request`` (at body path ``field``) against the policy and topology; make its job.
 
         Raises:
@@ -187,21 +184,22 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
                 f"{field}.agent",
                 f"unknown agent {request.agent!r}: policy {self.policy.name!r} has {list(self.agent_ids)}",
             )
-        if request.local_server >= self.num_nodes:
-            raise ServeInputError(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                f"{field}.local_server",
-                f"server index {request.local_server} out of range: {self.topology} has {self.num_nodes} "
-                f"servers (0..{self.num_nodes - 1})",
-            )
+        self.check_index(request.local_server, self.num_nodes, f"{field}.local_server", "server")
         return DnnJob(
             agent=self.policy.index[request.agent],
             local=request.local_server,
             deadline_s=request.deadline_s,
             data_mb=request.data_mb,
-            background_tflop=background_tflop,
-            background_memory_mb=background_memory_mb,
+            background=state,
         )
+
+    def jobs(
+        self, state: DnnSlotState, requests: Sequence[DnnRequest], fields: Sequence[str]
+    ) -> list[DnnJob]:
+        """The checked requests' jobs, once every one of them has an action that admission accepts."""
+        jobs = super().jobs(state, requests, fields)
+        self.check_feasible(jobs, fields)
+        return jobs
 
     def check_feasible(self, jobs: Sequence[DnnJob], fields: Sequence[str]) -> None:
         """Raise for the first job that no action of its agent gets admitted (alone, on its state).
@@ -211,7 +209,7 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
                 ``state.background_memory_mb`` when none fits any server, else the job's own field.
         """
         requests = self.requests(jobs)
-        grid = AloneOutcome.evaluate(self.network, self.config.params, requests, *self.action_grid)
+        grid = RequestOutcome.alone(self.network, self.config.params, requests, *self.action_grid)
         infeasible = np.flatnonzero(~grid.accepted.reshape(len(jobs), -1).any(axis=1))  # rows of (B, C*M*V)
         if infeasible.size == 0:
             return
@@ -238,50 +236,23 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         )
 
     # --- placement --------------------------------------------------------------------------------
-    def job(self, body: DnnPlaceRequest) -> DnnJob:
-        job = self.request_job(*self.state_arrays(body.state), body.request, field="request")
-        self.check_feasible([job], ["request"])
-        return job
-
     def place(self, jobs: Sequence[DnnJob]) -> list[bytes]:
         return self.placements(jobs).json_documents()
 
-    def place_batch(self, body: DnnPlaceBatchRequest) -> bytes:
-        background = self.state_arrays(body.state)
-        fields = [f"requests[{index}]" for index in range(len(body.requests))]
-        jobs = [
-            self.request_job(*background, request, field)
-            for request, field in zip(body.requests, fields, strict=True)
-        ]
-        self.check_feasible(jobs, fields)
+    def batch_json(self, body: DnnPlaceBatchRequest, jobs: Sequence[DnnJob]) -> bytes:
         return self.placements(jobs).batch_json()
 
-    def requests(self, jobs: Sequence[DnnJob]) -> DecodedRequests:
+    def requests(self, jobs: Sequence[DnnJob]) -> RequestBatch:
         """The jobs' requests and states as arrays: fields (B,), background (B, V)."""
         agent = np.array([job.agent for job in jobs], dtype=np.int64)
-        return DecodedRequests(
+        return RequestBatch(
             service=self.services[agent],
             local=np.array([job.local for job in jobs], dtype=np.int64),
             deadline_s=np.array([job.deadline_s for job in jobs]),
             data_mb=np.array([job.data_mb for job in jobs]),
-            background_tflop=np.stack([job.background_tflop for job in jobs]),
-            background_memory_mb=np.stack([job.background_memory_mb for job in jobs]),
+            background_tflop=np.stack([job.background.tflop for job in jobs]),
+            background_memory_mb=np.stack([job.background.memory_mb for job in jobs]),
         )
-
-    def observations(self, requests: DecodedRequests, agent: np.ndarray) -> dict[str, np.ndarray]:
-        """Each request's observation as its agent (index, (B,)) sees it in the env, stacked per key.
-
-        Shapes: -> (B, F) float32 per key.
-        """
-        layout, size = self.layout, len(agent)
-        return {
-            DnnObsKey.REQUEST: layout.encode_requests(requests.local, requests.deadline_s, requests.data_mb),
-            DnnObsKey.SERVERS: layout.encode_servers(
-                requests.background_tflop, requests.background_memory_mb, self.network
-            ),
-            DnnObsKey.LINKS: np.broadcast_to(self.links, (size, self.links.size)),
-            DnnObsKey.ACTION_MASK: self.masks[agent].astype(np.float32),
-        }
 
     @torch.inference_mode()
     def placements(self, jobs: Sequence[DnnJob]) -> PlacedRequests:
@@ -289,7 +260,7 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
         (each agent's rows, cycled to the longest agent's count), then the system model's estimates."""
         agent = np.array([job.agent for job in jobs], dtype=np.int64)  # (B,)
         requests = self.requests(jobs)
-        observations = self.observations(requests, agent)
+        observations = self.observer.observe_requests(requests, agent)
         present = np.unique(agent)  # (G,)
         rows = [np.flatnonzero(agent == n) for n in present]
         index = np.stack([np.resize(r, max(map(len, rows))) for r in rows])  # (G, W) rows into the batch
@@ -324,6 +295,6 @@ class DnnInferencePlacer(ScenarioPlacer[DnnJob]):
             candidates=tuple(top[0] for top in tops),
             candidate_probability=tuple(top[1] for top in tops),
             listed=tuple(top[2] for top in tops),
-            outcome=AloneOutcome.evaluate(self.network, self.config.params, requests, *actions.T),
+            outcome=RequestOutcome.alone(self.network, self.config.params, requests, *actions.T),
             deadline_s=requests.deadline_s,
         )

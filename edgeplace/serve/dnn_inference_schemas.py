@@ -13,7 +13,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from edgeplace.serve.schemas import MAX_BATCH_REQUESTS, MAX_NODES, STRICT_INPUT, JsonInt, PolicyName
+from edgeplace.serve.schemas import (
+    MAX_NODES,
+    STRICT_INPUT,
+    BatchPlacement,
+    JsonInt,
+    PlaceBatchRequest,
+    PlaceRequest,
+)
 
 MAX_BACKGROUND_TFLOP = 1e3
 """Sanity bound on a server's background work h_sys (training draws 0.1-0.3 TFLOP)."""
@@ -71,30 +78,14 @@ class DnnRequest(BaseModel):
     )
 
 
-class DnnPlaceRequest(BaseModel):
+class DnnPlaceRequest(PlaceRequest[DnnSlotState, DnnRequest]):
     """``POST /v1/dnn-inference/place``: one agent's request on one slot state."""
 
-    model_config = STRICT_INPUT
 
-    state: DnnSlotState
-    request: DnnRequest
-    policy: PolicyName = None
-
-
-class DnnPlaceBatchRequest(BaseModel):
-    """``POST /v1/dnn-inference/place-batch``: many agents' requests, each placed independently on the
-    same slot state (the env's agents act simultaneously on the slot's pre-decision state)."""
-
-    model_config = STRICT_INPUT
-
-    state: DnnSlotState
-    requests: list[DnnRequest] = Field(
-        min_length=1,
-        max_length=MAX_BATCH_REQUESTS,
-        description="The requests, any agents in any order (an agent may repeat): at most the "
-        "deployment's ``max_batch_requests`` (64 unless configured otherwise), never more than 1024.",
-    )
-    policy: PolicyName = None
+class DnnPlaceBatchRequest(PlaceBatchRequest[DnnSlotState, DnnRequest]):
+    """``POST /v1/dnn-inference/place-batch``: many agents' requests (any agents in any order; an agent
+    may repeat), each placed independently on the same slot state (the env's agents act
+    simultaneously on the slot's pre-decision state)."""
 
 
 class DnnCandidate(BaseModel):
@@ -154,8 +145,5 @@ class DnnPlacement(BaseModel):
     )
 
 
-class DnnBatchPlacement(BaseModel):
+class DnnBatchPlacement(BatchPlacement[DnnPlacement]):
     """``POST /v1/dnn-inference/place-batch``: one placement per request, in request order."""
-
-    policy: str
-    placements: list[DnnPlacement]

@@ -3,9 +3,9 @@ greedy actions, stage by stage.
 
 Observations come from the scenario's own :class:`ChainObserver` (``observe_batch``: the env's
 observations, bit for bit, built for the whole batch at once), and each placed stage is applied with
-the scenario's :meth:`ChainSystemModel.place`, with the observed telemetry standing in for the unseen
-slowdown delta: that estimate advances the elapsed time, the predecessor and the load that the next
-stage's observation sees, as the env does.
+the scenario's own stage step (:meth:`ChainProgress.place_stage`, the env's), with the observed
+telemetry standing in for the unseen slowdown delta: that estimate advances the elapsed time, the
+predecessor and the load that the next stage's observation sees, as the env does.
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
 from edgeplace.algos.module_policy import ModulePolicy
-from edgeplace.envs.genai_chain import GenAIChainConfig, GenAIChainEnv
+from edgeplace.envs.genai_chain import SCENARIO_ID, GenAIChainConfig, GenAIChainEnv
 from edgeplace.envs.genai_chain.observation import ChainProgress
-from edgeplace.envs.genai_chain.system_model import RequestProfile, StageOutcome
+from edgeplace.envs.genai_chain.system_model import RequestProfile
 from edgeplace.obs_keys import ObsKey
 from edgeplace.serve.chain_placements import PlacedChains
 from edgeplace.serve.errors import ServeInputError
-from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas, SchemaComponents, schema_property
+from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas
 from edgeplace.serve.responses import top_k_actions
+from edgeplace.serve.schema_narrowing import SchemaComponents, narrow_index, narrow_lengths
 from edgeplace.serve.schemas import (
     ChainBatchPlacement,
     ChainNetworkState,
@@ -38,7 +39,17 @@ from edgeplace.serve.schemas import (
 from edgeplace.serve.sources import PolicySource
 from edgeplace.workloads.genai_chain import NUM_MODEL_TYPES, NUM_STAGES
 
-SCENARIO_ID = "genai-chain"
+
+@dataclass(frozen=True)
+class ChainState:
+    """A network state body checked against the topology.
+
+    Shapes: load, telemetry (N,) float64, read-only. ``request_index`` is below the policy's window.
+    """
+
+    load: np.ndarray
+    telemetry: np.ndarray
+    request_index: int
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class ChainJob:
     progress: ChainProgress
 
 
-class ChainPlacer(ScenarioPlacer[ChainJob]):
+class ChainPlacer(ScenarioPlacer[ChainState, ChainJob]):
     """Places genai-chain requests with one trained policy on one topology.
 
     Args:
@@ -65,6 +76,7 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
 
     scenario = SCENARIO_ID
     schemas = ScenarioSchemas(ChainPlaceRequest, ChainPlacement, ChainPlaceBatchRequest, ChainBatchPlacement)
+    config_type = GenAIChainConfig
     place_summary = "Place the 5 stages of one request on the given network state."
     place_batch_summary = (
         "Place each request independently on the same network state (loads are not carried from one "
@@ -86,14 +98,14 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
         )
 
     @classmethod
-    def load(cls, source: PolicySource, top_k: int) -> Self:
-        """The checkpoint's module on its env config; an override topology is padded to its own node
-        count (the module's attention does not depend on it)."""
-        policy = ModulePolicy.from_checkpoint(source.checkpoint, name=source.name)
-        values = source.env_config
-        if source.topology is not None:
-            values["max_nodes"] = None
-        return cls(policy, GenAIChainConfig.from_env_config(values), top_k)
+    def restore(cls, source: PolicySource) -> ModulePolicy:
+        return ModulePolicy.from_checkpoint(source.checkpoint, name=source.name)
+
+    @classmethod
+    def override_env_config(cls, policy: ModulePolicy) -> dict[str, Any]:
+        """An override topology is padded to its own node count (the module's attention does not
+        depend on it)."""
+        return {"max_nodes": None}
 
     @property
     def num_nodes(self) -> int:
@@ -107,12 +119,10 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
     @classmethod
     def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
         num_nodes = [placer.num_nodes for placer in placers.values()]
-        for field in ("load", "telemetry"):
-            array = schema_property(components, ChainNetworkState, field)
-            array["minItems"], array["maxItems"] = min(num_nodes), max(num_nodes)
+        narrow_lengths(components, ChainNetworkState, ("load", "telemetry"), num_nodes)
         windows = [placer.config.requests_per_episode for placer in placers.values()]
-        schema_property(components, ChainNetworkState, "request_index")["maximum"] = min(windows) - 1
-        schema_property(components, ChainRequest, "access_node")["maximum"] = max(num_nodes) - 1
+        narrow_index(components, ChainNetworkState, "request_index", [min(windows)])
+        narrow_index(components, ChainRequest, "access_node", num_nodes)
 
     def example(self) -> ChainPlaceRequest:
         """A request body that this placer accepts as is: an idle network, a feasible route."""
@@ -124,15 +134,9 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
             policy=self.policy.name,
         )
 
-    def state_arrays(self, state: ChainNetworkState) -> tuple[np.ndarray, np.ndarray]:
-        """Check a network state against the topology. Returns load, telemetry as (N,) float64."""
-        for field, values in (("state.load", state.load), ("state.telemetry", state.telemetry)):
-            if len(values) != self.num_nodes:
-                raise ServeInputError(
-                    HTTPStatus.UNPROCESSABLE_ENTITY,
-                    field,
-                    f"expected {self.num_nodes} values (one per node of {self.topology}), got {len(values)}",
-                )
+    def check_state(self, state: ChainNetworkState) -> ChainState:
+        load = self.per_item(state.load, self.num_nodes, "state.load", "node")
+        telemetry = self.per_item(state.telemetry, self.num_nodes, "state.telemetry", "node")
         window = self.config.requests_per_episode
         if state.request_index >= window:
             raise ServeInputError(
@@ -140,39 +144,16 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
                 "state.request_index",
                 f"must be below the policy's requests_per_episode ({window}), got {state.request_index}",
             )
-        return np.asarray(state.load, dtype=np.float64), np.asarray(state.telemetry, dtype=np.float64)
+        return ChainState(load, telemetry, state.request_index)
 
-    def job(self, body: ChainPlaceRequest) -> ChainJob:
-        load, telemetry = self.state_arrays(body.state)
-        return self.request_job(load, telemetry, body.state.request_index, body.request, field="request")
-
-    def place(self, jobs: Sequence[ChainJob]) -> list[bytes]:
-        return self.placements(jobs).json_documents()
-
-    def place_batch(self, body: ChainPlaceBatchRequest) -> bytes:
-        load, telemetry = self.state_arrays(body.state)
-        jobs = [
-            self.request_job(load, telemetry, body.state.request_index, request, field=f"requests[{index}]")
-            for index, request in enumerate(body.requests)
-        ]
-        return self.placements(jobs).batch_json()
-
-    def request_job(
-        self, load: np.ndarray, telemetry: np.ndarray, request_index: int, request: ChainRequest, field: str
-    ) -> ChainJob:
+    def request_job(self, state: ChainState, request: ChainRequest, field: str) -> ChainJob:
         """Check ``request`` (at body path ``field``) against the topology and make its job.
 
         Raises:
             ServeInputError: 422 for a node index out of range, 409 for a route stage whose model
                 type has no instance on this topology (the request cannot be placed).
         """
-        if request.access_node >= self.num_nodes:
-            raise ServeInputError(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                f"{field}.access_node",
-                f"node index {request.access_node} out of range: {self.topology} has {self.num_nodes} "
-                f"nodes (0..{self.num_nodes - 1})",
-            )
+        self.check_index(request.access_node, self.num_nodes, f"{field}.access_node", "node")
         for stage, model_type in enumerate(request.route):
             if model_type in self.missing_types:
                 raise ServeInputError(
@@ -188,8 +169,14 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
             request.access_node,
             self.config.params,
         )
-        progress = ChainProgress(profile, request_index, self.config.requests_per_episode)
-        return ChainJob(load=load, telemetry=telemetry, progress=progress)
+        progress = ChainProgress(profile, state.request_index, self.config.requests_per_episode)
+        return ChainJob(load=state.load, telemetry=state.telemetry, progress=progress)
+
+    def place(self, jobs: Sequence[ChainJob]) -> list[bytes]:
+        return self.placements(jobs).json_documents()
+
+    def batch_json(self, body: ChainPlaceBatchRequest, jobs: Sequence[ChainJob]) -> bytes:
+        return self.placements(jobs).batch_json()
 
     def placements(self, jobs: Sequence[ChainJob]) -> PlacedChains:
         """Place every stage of every job: one batched forward per stage agent (5 for any batch).
@@ -205,6 +192,7 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
         latency_s, utility = np.empty(shape), np.empty(shape)
         candidates, probability = np.empty((*shape, k), dtype=np.int64), np.empty((*shape, k))
         listed = np.empty((*shape, k), dtype=bool)
+        model = self.observer.model
         for stage, agent_id in enumerate(self.agent_ids):
             observations = self.observer.observe_batch(progresses, loads, telemetry)
             logits = self.policy.batch_logits(agent_id, observations)  # (B, M)
@@ -212,8 +200,8 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
             actions = logits.argmax(axis=1)  # greedy, as ModulePolicy.act_batch
             top, probabilities, valid = top_k_actions(logits, allowed, k)  # (B, k) each
             candidates[:, stage], probability[:, stage], listed[:, stage] = top, probabilities, valid
-            for row, progress in enumerate(progresses):
-                outcome = self._advance(progress, int(actions[row]), telemetry[row], loads[row])
+            for row, progress in enumerate(progresses):  # the env's stage step, telemetry as the delta
+                outcome = progress.place_stage(model, int(actions[row]), telemetry[row], loads[row])
                 instance[row, stage], node[row, stage] = actions[row], outcome.node
                 latency_s[row, stage], utility[row, stage] = outcome.latency_s, outcome.utility
         return PlacedChains(
@@ -228,16 +216,3 @@ class ChainPlacer(ScenarioPlacer[ChainJob]):
             listed=listed,
             deadline_s=np.array([progress.request.deadline_s.sum() for progress in progresses]),
         )
-
-    def _advance(
-        self, progress: ChainProgress, instance: int, telemetry: np.ndarray, load: np.ndarray
-    ) -> StageOutcome:
-        """Apply the stage as the env does, with telemetry as the delta: moves ``progress`` on and
-        adds the stage's demand to ``load`` (both in place)."""
-        outcome = self.observer.model.place(
-            progress.request, progress.stage, progress.anchor_node, instance, telemetry, load
-        )
-        progress.elapsed_s += outcome.latency_s
-        progress.prev_node, progress.pred_quality = outcome.node, outcome.quality
-        progress.stage += 1
-        return outcome

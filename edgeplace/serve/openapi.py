@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from edgeplace.serve.placer import ScenarioPlacer, schema_property
+from edgeplace.serve.placer import ScenarioPlacer
+from edgeplace.serve.schema_narrowing import schema_property
 
 JsonSchema = dict[str, Any]
 

@@ -8,6 +8,9 @@ placement as JSON. The routes (:mod:`edgeplace.serve.routes`) are generic over i
   then concurrent jobs are placed together by :meth:`ScenarioPlacer.place` (``@serve.batch``);
 - ``POST /v1/{scenario}/place-batch``: :meth:`ScenarioPlacer.place_batch` places many requests on one
   network state with batched forwards.
+
+Both routes share one outline here (restore, check the state, check each request on it, place); a
+scenario's placer declares what differs: its checks, its placement and its schema narrowing.
 """
 
 from __future__ import annotations
@@ -15,35 +18,28 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
+import numpy as np
 from pydantic import BaseModel
 
 from edgeplace.serve.errors import ServeInputError
+from edgeplace.serve.schema_narrowing import SchemaComponents
+from edgeplace.serve.schemas import PlaceBatchRequest, PlaceRequest
 from edgeplace.serve.sources import PolicySource
 
+StateT = TypeVar("StateT")
 JobT = TypeVar("JobT")
-#: The JSON Schema components of an OpenAPI document, by model name.
-SchemaComponents = dict[str, dict[str, Any]]
-
-
-def schema_property(components: SchemaComponents, model: type[BaseModel], field: str) -> dict[str, Any]:
-    """The JSON schema of ``model.field`` among ``components`` (to narrow it in place)."""
-    assert field in model.model_fields, f"{model.__name__} has no field {field!r}"
-    return components[model.__name__]["properties"][field]
 
 
 @dataclass(frozen=True)
 class ScenarioSchemas:
-    """The pydantic bodies of a scenario's two routes.
+    """The pydantic bodies of a scenario's two routes."""
 
-    ``place_request`` and ``place_batch_request`` have an optional ``policy`` (a served policy's
-    name); ``place_batch_request`` lists its requests in ``requests``.
-    """
-
-    place_request: type[BaseModel]
+    place_request: type[PlaceRequest]
     placement: type[BaseModel]
-    place_batch_request: type[BaseModel]
+    place_batch_request: type[PlaceBatchRequest]
     batch_placement: type[BaseModel]
 
 
@@ -59,12 +55,20 @@ class TopologyConfig(Protocol):
     topology: str
 
 
-class ScenarioPlacer(ABC, Generic[JobT]):
+class ScenarioConfig(Protocol):
+    """A scenario's env config class: read from a checkpoint's env config."""
+
+    @classmethod
+    def from_env_config(cls, values: Mapping[str, Any]) -> TopologyConfig: ...
+
+
+class ScenarioPlacer(ABC, Generic[StateT, JobT]):
     """Places one scenario's requests with one trained policy on one topology.
 
     Subclasses set the class attributes, narrow the types of ``policy`` and ``config`` and implement the
-    abstract methods; every input check that needs the topology raises
-    :class:`~edgeplace.serve.errors.ServeInputError` naming the field.
+    abstract methods: a checked network state is a ``StateT``, a checked request on it a ``JobT``. Every
+    input check that needs the topology raises :class:`~edgeplace.serve.errors.ServeInputError` naming
+    the field.
 
     Args:
         policy: the trained policy that acts.
@@ -78,6 +82,8 @@ class ScenarioPlacer(ABC, Generic[JobT]):
     #: The scenario id, as in the URL (``/v1/{scenario}/place``) and the checkpoints' metadata.
     scenario: ClassVar[str]
     schemas: ClassVar[ScenarioSchemas]
+    #: The env config class the checkpoint's env config is read with.
+    config_type: ClassVar[type[ScenarioConfig]]
     #: OpenAPI descriptions of the two routes; ``place_batch_summary`` says whether the requests are
     #: placed independently on the state or in sequence.
     place_summary: ClassVar[str]
@@ -85,15 +91,32 @@ class ScenarioPlacer(ABC, Generic[JobT]):
     #: Agent decisions in one placed request, for capacity planning (None: varies per request).
     decisions_per_request: ClassVar[int | None] = None
 
-    @classmethod
-    @abstractmethod
-    def load(cls, source: PolicySource, top_k: int) -> Self:
-        """Restore ``source``'s trained policy and build the placer on its (or the override) topology;
-        ``top_k`` candidates are listed per decision."""
-
     def __init__(self, policy: NamedPolicy, config: TopologyConfig, top_k: int) -> None:
         self.policy, self.config, self.top_k = policy, config, top_k
 
+    # --- restoring ----------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, source: PolicySource, top_k: int) -> Self:
+        """Restore ``source``'s trained policy and build the placer on its env config (on the override
+        topology, with :meth:`override_env_config`, if one is given); ``top_k`` candidates are listed
+        per decision."""
+        policy = cls.restore(source)
+        values = source.env_config
+        if source.topology is not None:
+            values.update(cls.override_env_config(policy))
+        return cls(policy, cls.config_type.from_env_config(values), top_k)
+
+    @classmethod
+    @abstractmethod
+    def restore(cls, source: PolicySource) -> NamedPolicy:
+        """The trained policy of ``source``'s checkpoint, named ``source.name``."""
+
+    @classmethod
+    def override_env_config(cls, policy: NamedPolicy) -> dict[str, Any]:
+        """Env config values that change with an override topology (e.g. its node padding); none here."""
+        return {}
+
+    # --- what the API reports -----------------------------------------------------------------------
     @property
     def policy_name(self) -> str:
         """The served policy's name."""
@@ -115,8 +138,43 @@ class ScenarioPlacer(ABC, Generic[JobT]):
         """Size of one agent decision's action space."""
 
     @abstractmethod
-    def job(self, body: Any) -> JobT:
+    def example(self) -> PlaceRequest:
+        """A ``place_request`` body that this placer places as is."""
+
+    @classmethod
+    @abstractmethod
+    def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
+        """Narrow the scenario's request schemas in ``components`` (in place) to what ``placers`` (by
+        policy name, the default first) accept: per-node array lengths, index ranges (with
+        :mod:`edgeplace.serve.schema_narrowing`). The policy names, batch limit and example are
+        filled in generically."""
+
+    # --- the two routes -----------------------------------------------------------------------------
+    def job(self, body: PlaceRequest) -> JobT:
         """Check a ``place_request`` body against the topology; the job :meth:`place` takes."""
+        (job,) = self.jobs(body.state, [body.request], ["request"])
+        return job
+
+    def place_batch(self, body: PlaceBatchRequest) -> bytes:
+        """Place a ``place_batch_request`` body; returns its ``batch_placement`` JSON."""
+        fields = [f"requests[{index}]" for index in range(len(body.requests))]
+        return self.batch_json(body, self.jobs(body.state, body.requests, fields))
+
+    def jobs(self, state: BaseModel, requests: Sequence[BaseModel], fields: Sequence[str]) -> list[JobT]:
+        """Check a ``state`` body and the ``requests`` on it (at body paths ``fields``) against the
+        topology; one job per request."""
+        checked = self.check_state(state)
+        return [
+            self.request_job(checked, request, field) for request, field in zip(requests, fields, strict=True)
+        ]
+
+    @abstractmethod
+    def check_state(self, state: Any) -> StateT:
+        """Check a network ``state`` body against the topology (errors name ``state.<field>``)."""
+
+    @abstractmethod
+    def request_job(self, state: StateT, request: Any, field: str) -> JobT:
+        """Check a ``request`` body (at body path ``field``) on a checked state; its job."""
 
     @abstractmethod
     def place(self, jobs: Sequence[JobT]) -> Sequence[bytes | ServeInputError]:
@@ -125,15 +183,33 @@ class ScenarioPlacer(ABC, Generic[JobT]):
         only placing it shows it (e.g. 409: no feasible placement on its state)."""
 
     @abstractmethod
-    def place_batch(self, body: Any) -> bytes:
-        """Place a ``place_batch_request`` body; returns its ``batch_placement`` JSON."""
+    def batch_json(self, body: Any, jobs: Sequence[JobT]) -> bytes:
+        """Place the jobs of a ``place_batch_request`` ``body``; its ``batch_placement`` JSON."""
 
-    @abstractmethod
-    def example(self) -> BaseModel:
-        """A ``place_request`` body that this placer places as is."""
+    # --- checks shared by the scenarios -------------------------------------------------------------
+    def per_item(
+        self, values: Sequence[Any], length: int, field: str, item: str, dtype: type = np.float64
+    ) -> np.ndarray:
+        """``values`` as a read-only array, checked to hold one entry per ``item`` of the topology.
 
-    @classmethod
-    def narrow_schema(cls, components: SchemaComponents, placers: Mapping[str, Self]) -> None:
-        """Narrow the scenario's request schemas in ``components`` (in place) to what ``placers`` (by
-        policy name, the default first) accept: per-node array lengths, index ranges. The policy
-        names, batch limit and example are filled in generically."""
+        Raises:
+            ServeInputError: 422 naming ``field`` when there are not ``length`` values.
+        """
+        if len(values) != length:
+            raise ServeInputError(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                field,
+                f"expected {length} values (one per {item} of {self.topology}), got {len(values)}",
+            )
+        array = np.array(values, dtype=dtype)
+        array.setflags(write=False)
+        return array
+
+    def check_index(self, index: int, count: int, field: str, item: str) -> None:
+        """Raise a 422 naming ``field`` unless ``index`` is one of the topology's ``count`` ``item``s."""
+        if index >= count:
+            raise ServeInputError(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                field,
+                f"{item} index {index} out of range: {self.topology} has {count} {item}s (0..{count - 1})",
+            )

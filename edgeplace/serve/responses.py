@@ -1,10 +1,13 @@
-"""What the placement responses of every scenario share: float rounding and top-k candidates."""
+"""What the placement responses of every scenario share: float rounding, top-k candidates and the
+JSON of independently placed requests."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
+import pydantic_core
 
 DECIMALS = 6
 """Decimal places of the floats in responses (probabilities, seconds, utilities): small JSON."""
@@ -31,3 +34,23 @@ def top_k_actions(
     weights = np.exp(masked - masked.max(axis=1, keepdims=True))
     probabilities = weights[rows, top] / weights.sum(axis=1, keepdims=True)
     return top, probabilities, allowed[rows, top]
+
+
+class PlacedBatch(ABC):
+    """The placements of B independently placed requests, written as one JSON document each (a
+    scenario's ``placement``) or as one ``BatchPlacement`` document."""
+
+    #: Name of the policy that placed them.
+    policy: str
+
+    @abstractmethod
+    def documents(self) -> list[dict[str, Any]]:
+        """One ``placement`` document per request, in request order."""
+
+    def json_documents(self) -> list[bytes]:
+        """:meth:`documents` as UTF-8 JSON, one per request."""
+        return [pydantic_core.to_json(document) for document in self.documents()]
+
+    def batch_json(self) -> bytes:
+        """The ``BatchPlacement`` JSON of the whole batch."""
+        return pydantic_core.to_json({"policy": self.policy, "placements": self.documents()})

@@ -1,13 +1,18 @@
-"""Pydantic request and response bodies of the placement API: the common ones, then one group per
-scenario. Requests are strict (no extra fields, no strings for numbers, no NaN or infinity) and
+"""Pydantic request and response bodies of the placement API: the common ones, the generic outlines
+of the placement routes' bodies, then the genai-chain bodies (the other scenarios' are in their own
+modules). Requests are strict (no extra fields, no strings for numbers, no NaN or infinity) and
 bounded, so every value that reaches the scenario code is finite; checks that need the topology
 (array lengths, node indices, feasibility) happen in the scenario's placer.
+
+A scenario's route bodies subclass the outlines with its own state and request models, e.g.
+``class ChainPlaceRequest(PlaceRequest[ChainNetworkState, ChainRequest])``: the subclass names the
+schema in the OpenAPI document and its docstring describes it.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -88,10 +93,6 @@ def _integral_float_to_int(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
-# --- genai-chain ----------------------------------------------------------------------------------
-ModelType = Annotated[int, Field(ge=1, le=NUM_MODEL_TYPES), BeforeValidator(_integral_float_to_int)]
-NodeLoad = Annotated[float, Field(ge=0.0, le=MAX_LOAD)]
-Telemetry = Annotated[float, Field(ge=0.0, le=MAX_TELEMETRY)]
 PolicyName = Annotated[
     str | None,
     Field(
@@ -99,6 +100,50 @@ PolicyName = Annotated[
         description="Served policy to use (``GET /v1/policies``); default: the scenario's first one.",
     ),
 ]
+
+# --- the placement routes' bodies, generic over a scenario's models --------------------------------
+StateT = TypeVar("StateT", bound=BaseModel)
+RequestT = TypeVar("RequestT", bound=BaseModel)
+PlacementT = TypeVar("PlacementT", bound=BaseModel)
+
+
+class PlaceRequest(BaseModel, Generic[StateT, RequestT]):
+    """``POST /v1/{scenario}/place``: one request on one network state."""
+
+    model_config = STRICT_INPUT
+
+    state: StateT
+    request: RequestT
+    policy: PolicyName = None
+
+
+class PlaceBatchRequest(BaseModel, Generic[StateT, RequestT]):
+    """``POST /v1/{scenario}/place-batch``: many requests on one network state."""
+
+    model_config = STRICT_INPUT
+
+    state: StateT
+    requests: list[RequestT] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_REQUESTS,
+        description="The requests: at most the deployment's ``max_batch_requests`` (64 unless "
+        "configured otherwise), never more than 1024.",
+    )
+    policy: PolicyName = None
+
+
+class BatchPlacement(BaseModel, Generic[PlacementT]):
+    """``POST /v1/{scenario}/place-batch`` of independently placed requests: one placement per
+    request, in request order."""
+
+    policy: str
+    placements: list[PlacementT]
+
+
+# --- genai-chain ----------------------------------------------------------------------------------
+ModelType = Annotated[int, Field(ge=1, le=NUM_MODEL_TYPES), BeforeValidator(_integral_float_to_int)]
+NodeLoad = Annotated[float, Field(ge=0.0, le=MAX_LOAD)]
+Telemetry = Annotated[float, Field(ge=0.0, le=MAX_TELEMETRY)]
 
 
 class ChainNetworkState(BaseModel):
@@ -144,30 +189,13 @@ class ChainRequest(BaseModel):
     access_node: JsonInt = Field(ge=0, description="Node index where the user's input enters the network.")
 
 
-class ChainPlaceRequest(BaseModel):
+class ChainPlaceRequest(PlaceRequest[ChainNetworkState, ChainRequest]):
     """``POST /v1/genai-chain/place``: one request on one network state."""
 
-    model_config = STRICT_INPUT
 
-    state: ChainNetworkState
-    request: ChainRequest
-    policy: PolicyName = None
-
-
-class ChainPlaceBatchRequest(BaseModel):
+class ChainPlaceBatchRequest(PlaceBatchRequest[ChainNetworkState, ChainRequest]):
     """``POST /v1/genai-chain/place-batch``: many requests, each placed independently on the same
     network state (as if each were the only one arriving now; loads are not carried between them)."""
-
-    model_config = STRICT_INPUT
-
-    state: ChainNetworkState
-    requests: list[ChainRequest] = Field(
-        min_length=1,
-        max_length=MAX_BATCH_REQUESTS,
-        description="The requests: at most the deployment's ``max_batch_requests`` (64 unless "
-        "configured otherwise), never more than 1024.",
-    )
-    policy: PolicyName = None
 
 
 class Candidate(BaseModel):
@@ -199,11 +227,8 @@ class ChainPlacement(BaseModel):
     utility: float = Field(description="Sum of the estimated stage utilities.")
 
 
-class ChainBatchPlacement(BaseModel):
+class ChainBatchPlacement(BatchPlacement[ChainPlacement]):
     """``POST /v1/genai-chain/place-batch``: one placement per request, in request order."""
-
-    policy: str
-    placements: list[ChainPlacement]
 
 
 ErrorBody.model_rebuild()

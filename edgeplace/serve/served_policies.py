@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.placer import ScenarioPlacer
-from edgeplace.serve.scenarios import PLACERS
+from edgeplace.serve.scenarios import placer_class
 from edgeplace.serve.schemas import PolicyInfo
 from edgeplace.serve.sources import PolicySource
 
@@ -32,7 +32,7 @@ class ServedPolicies:
     def __init__(self, sources: list[PolicySource], top_k: int) -> None:
         self._by_scenario: dict[str, dict[str, ServedPolicy]] = {}
         for source in sources:
-            placer = PLACERS[source.scenario].load(source, top_k)
+            placer = placer_class(source.scenario).load(source, top_k)
             self._by_scenario.setdefault(source.scenario, {})[source.name] = ServedPolicy(source, placer)
 
     def __len__(self) -> int:

@@ -1,4 +1,5 @@
-"""Hyperparameter sweeps with Ray Tune: the sweep file (``tune_configs/*.yaml``), its mapping onto
+"""Hyperparameter sweeps with Ray Tune: the sweep file (a scenario ships its own, e.g.
+``edgeplace/tune_configs/*.yaml``), its mapping onto
 Tune and RLlib, running and resuming sweeps, their summary, and cluster-config validation."""
 
 from edgeplace.tuning.spec import SweepSpec

@@ -6,10 +6,31 @@ from pathlib import Path
 
 from rich.console import Console
 
+from edgeplace.scenarios import scenarios
 from edgeplace.tuning.progress import TrialEvent, TrialEventKind
 from edgeplace.tuning.spec import SweepSpec
 from edgeplace.tuning.summary import summary_table
 from edgeplace.tuning.sweep import export_best_checkpoint, run_sweep
+
+
+def shipped_sweeps() -> dict[str, Path]:
+    """The sweep files the registered scenarios ship, by file stem."""
+    return {Path(str(path)).stem: Path(str(path)) for spec in scenarios() for path in spec.sweep_paths()}
+
+
+def resolve_sweep_file(sweep: str) -> Path:
+    """``sweep`` as a path if that file exists, else the shipped sweep of that name.
+
+    Raises:
+        FileNotFoundError: neither, naming the shipped sweeps.
+    """
+    path = Path(sweep)
+    if path.is_file():
+        return path
+    shipped = shipped_sweeps()
+    if sweep in shipped:
+        return shipped[sweep]
+    raise FileNotFoundError(f"sweep {sweep!r}: no such file, nor a shipped sweep; shipped: {sorted(shipped)}")
 
 
 def tune_command(config_path: Path, *, address: str | None, resume: bool, console: Console) -> None:

@@ -12,7 +12,7 @@ from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EVALUATION_RESULTS
 from edgeplace.algos.kpi_callback import KPI_METRIC_PREFIX
 from edgeplace.algos.registry import algorithm_preparation, build_algorithm_config
 from edgeplace.algos.train_config import TrainConfig
-from edgeplace.envs.registry import Scenario, get_scenario
+from edgeplace.scenarios import ScenarioSpec, get_scenario
 from edgeplace.tuning.resources_spec import TRAIN_RESOURCE_FIELDS, ResourcesSpec
 from edgeplace.tuning.scheduler_spec import SchedulerKind, SchedulerSpec
 from edgeplace.tuning.search_space import CONTINUOUS, KEY_SEPARATOR, SearchDimension, nest, overlay
@@ -59,15 +59,13 @@ def preflight(
         algo_config.algo_class.default_resource_request(resources.apply(algo_config))
     except BUILD_ERRORS as err:
         raise SweepSpecError(f"resources: {err}") from None
-    module_keys = _module_config_keys(algo_config)
-    for key in train.model:
-        _check_model_key(f"train.model.{key}", key, module_keys)
+    module_keys = _module_config_keys(algo_config)  # train.model's keys: the module configs checked them
     for section, dimensions in (("search_space", search_space), ("scheduler.mutations", scheduler.mutations)):
         for dimension in dimensions:
             _check_dimension(key_path(section, dimension.key), dimension, train, scenario, module_keys)
 
 
-def _check_metric(metric: str, scenario: Scenario) -> None:
+def _check_metric(metric: str, scenario: ScenarioSpec) -> None:
     """A KPI metric (of training episodes or of evaluations) names one of the scenario's KPIs."""
     for prefix in KPI_METRIC_PREFIXES:
         if metric.startswith(prefix) and metric.removeprefix(prefix) not in scenario.kpis:
@@ -79,7 +77,7 @@ def _check_dimension(
     where: str,
     dimension: SearchDimension,
     train: TrainConfig,
-    scenario: Scenario,
+    scenario: ScenarioSpec,
     module_keys: set[str] | None,
 ) -> None:
     """The key is a searchable TrainConfig field (or a field of a mapping one) and each value builds."""
@@ -89,7 +87,7 @@ def _check_dimension(
         raise SweepSpecError(f"{where}: not a TrainConfig field, {'.FIELD, '.join(MAPPING_FIELDS)}.FIELD")
     if field in UNSEARCHABLE_FIELDS:
         raise SweepSpecError(f"{where}: cannot be searched (set once per sweep)")
-    preparation = algorithm_preparation(train.algo)
+    preparation = algorithm_preparation(train.scenario, train.algo)
     if preparation is not None and any(_covers(key, dimension.key) for key in preparation.inputs):
         raise SweepSpecError(
             f"{where}: cannot be searched: {train.algo} reads it in the stages that run once, before the "
@@ -123,7 +121,7 @@ def _covers(key: str, searched: str) -> bool:
     return searched == key or searched.startswith(key + KEY_SEPARATOR)
 
 
-def _build(config: TrainConfig, scenario: Scenario, *, env_where: str, where: str) -> Any:
+def _build(config: TrainConfig, scenario: ScenarioSpec, *, env_where: str, where: str) -> Any:
     """Build the env and the RLlib config of ``config``; an error names ``env_where`` (env) or
     ``where`` (algorithm config)."""
     try:

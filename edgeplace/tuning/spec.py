@@ -2,7 +2,7 @@
 metric, stop criteria, per-trial resources, checkpointing and loggers.
 
 Every key is checked before any trial starts; errors name the key path (``train.num_epochs: expected
-int, got 'ten'``). See ``tune_configs/`` for complete examples.
+int, got 'ten'``). See ``edgeplace/tune_configs/`` for complete examples.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any, Self, get_type_hints
 
 import yaml
 
-from edgeplace.algos.registry import algorithm_names, algorithm_preparation, algorithm_train_defaults
+from edgeplace.algos.registry import algorithm_preparation
 from edgeplace.algos.train_config import TrainConfig
-from edgeplace.envs.registry import get_scenario
+from edgeplace.scenarios import get_scenario
 from edgeplace.topology.uri import absolute_topology_uri
 from edgeplace.tuning.checkpoint_spec import TRAIN_CHECKPOINT_FIELDS, CheckpointSpec
 from edgeplace.tuning.preflight import preflight
@@ -116,7 +116,7 @@ class SweepSpec:
         for name, value in owned.items():
             if getattr(self.train, name) != value:
                 raise SweepSpecError(f"train.{name}: is set by the resources/checkpoint section")
-        if self.is_remote and algorithm_preparation(self.train.algo) is not None:
+        if self.is_remote and algorithm_preparation(self.train.scenario, self.train.algo) is not None:
             raise SweepSpecError(
                 f"storage_path: {self.train.algo} prepares its trials with stages whose output they read "
                 f"from files under the experiment directory; use a local or shared-filesystem path, not "
@@ -219,12 +219,13 @@ def _train_config(raw: Any, top_level: Mapping[str, Any], owned: Mapping[str, An
     for name, value in top_level.items():
         check_type(name, value, hints[name])
     try:
-        get_scenario(top_level["scenario"])
+        scenario = get_scenario(top_level["scenario"])
     except KeyError as err:
         raise SweepSpecError(f"scenario: {err.args[0]}") from None
-    if top_level["algo"] not in algorithm_names():
-        raise SweepSpecError(f"algo: unknown algorithm {top_level['algo']!r}; known: {algorithm_names()}")
-    prescribed = algorithm_train_defaults(top_level["algo"])
+    try:
+        prescribed = dict(scenario.algorithm(top_level["algo"]).train_defaults)
+    except KeyError as err:
+        raise SweepSpecError(f"algo: {err.args[0]}") from None
     try:
         return TrainConfig.from_dict({**prescribed, **values, **top_level, **owned})
     except ValueError as err:

@@ -125,7 +125,7 @@ def prepared_train_config(spec: SweepSpec) -> TrainConfig:
     """The fixed TrainConfig of the trials: ``spec.train`` after the algorithm's stages before its RLlib
     run (AgentVNE's pre-training), run once into the experiment directory; they resume or skip what an
     earlier attempt of the sweep finished there. Algorithms without such stages: ``spec.train``."""
-    preparation = algorithm_preparation(spec.train.algo)
+    preparation = algorithm_preparation(spec.train.scenario, spec.train.algo)
     if preparation is None:
         return spec.train
     return preparation.run(spec.train, Path(spec.experiment_path))

@@ -25,7 +25,7 @@ from ray.tune.utils.util import SafeFallbackEncoder
 
 from edgeplace.algos.checkpoints import METADATA_FILE, checkpoint_metadata, read_metadata
 from edgeplace.algos.training import sampled_timesteps
-from edgeplace.envs.registry import get_scenario
+from edgeplace.scenarios import get_scenario
 from edgeplace.tuning.trial_config import trial_configs, trial_resources
 
 #: Result key of the Ray node a trial's iteration ran on (several nodes may share one IP).

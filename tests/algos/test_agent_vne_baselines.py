@@ -11,6 +11,7 @@ from edgeplace.algos.baselines.agent_vne import GAPolicy, GreedyGRCPolicy, Greed
 from edgeplace.envs.agent_vne import VNEKPI, AgentVNEEnv, VNEObsKey
 from edgeplace.envs.agent_vne.feasibility import check_mapping
 from edgeplace.evaluation.runner import run_episodes
+from edgeplace.scenarios import get_scenario
 from tests.algos.test_agent_vne_decoder import free_state, line_network, make_request
 
 SMALL = {"arrivals_per_episode": 25, "arrival_rate": 0.4}
@@ -25,7 +26,10 @@ def ga_observation(static, request):
 
 
 def test_registered_names():
-    assert baseline_names("agent-vne") == ["ga", "greedy", "greedy-grc", "noderank-bfs", "random"]
+    assert baseline_names("agent-vne") == [
+        "agentvne", "ga", "gal-vne", "greedy", "greedy-grc", "noderank-bfs", "random",
+    ]  # fmt: skip
+    assert sorted(get_scenario("agent-vne").trained_baselines) == ["agentvne", "gal-vne"]
 
 
 def test_greedy_takes_the_node_with_most_free_resources_after_tentative_allocations():

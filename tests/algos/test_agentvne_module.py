@@ -202,3 +202,16 @@ def test_ppo_starts_from_the_pretrained_network_warms_up_the_value_and_checkpoin
     (tmp_path / "pretrain").rename(tmp_path / "moved")  # a fine-tuned checkpoint needs no pre-training file
     restored = AgentVNEPolicy.from_checkpoint(tmp_path / "run")
     np.testing.assert_array_equal(restored.act_batch([AGENT_ID] * len(observations), observations), expected)
+
+
+def test_the_module_config_rejects_unknown_keys_but_reads_legacy_checkpoints():
+    with pytest.raises(ValueError, match=r"unknown model_config keys \['d_modle'\]"):
+        build_module(d_modle=8)
+    env = AgentVNEEnv(ENV)
+    legacy = {**agentvne_module_spec({"env_config": ENV, **SIZES}).model_config, "pretrained": "old/best.pt"}
+    module = AgentVNEModule(
+        observation_space=env.observation_spaces[AGENT_ID],
+        action_space=env.action_spaces[AGENT_ID],
+        model_config=legacy,  # as checkpoints written before the learner loaded the pre-training
+    )
+    assert module.vne_config.restarts >= 0

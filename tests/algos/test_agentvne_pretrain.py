@@ -24,7 +24,6 @@ from edgeplace.algos.agentvne.pretrain import (
     prepare_dataset,
     pretrain,
 )
-from edgeplace.algos.agentvne.registration import register_agentvne_policies
 from edgeplace.algos.agentvne.similarity_task import SimilarityTask, load_similarity_network
 from edgeplace.envs.agent_vne import VNEKPI, AgentVNEEnv, VNEObsKey, static_network
 from edgeplace.envs.agent_vne.static import StaticNetwork
@@ -166,10 +165,7 @@ def test_gal_vne_trains_plays_valid_episodes_and_needs_a_checkpoint(tiny_dataset
         load_similarity_network(tmp_path)
 
 
-def test_registration_adds_the_learned_policies_once(monkeypatch):
-    monkeypatch.setattr(baselines, "_BASELINES", {k: dict(v) for k, v in baselines._BASELINES.items()})
-    register_agentvne_policies()
-    register_agentvne_policies()
+def test_the_learned_policies_are_baselines_that_name_their_missing_checkpoint(monkeypatch):
     assert {"gal-vne", "agentvne"} <= set(baselines.baseline_names("agent-vne"))
     monkeypatch.delenv("EDGEPLACE_AGENTVNE_CHECKPOINT", raising=False)
     with pytest.raises(FileNotFoundError, match="EDGEPLACE_AGENTVNE_CHECKPOINT"):

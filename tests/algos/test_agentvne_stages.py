@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from edgeplace.algos.agentvne.settings import FINETUNE_DIR, PRETRAIN_DIR
+from edgeplace.algos.agentvne.settings import FINETUNE_DIR, PRETRAIN_DIR, agentvne_train_config
 from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata
-from edgeplace.algos.registry import algorithm_train_defaults, rllib_run_dir, run_training
+from edgeplace.algos.registry import rllib_run_dir, run_training
 from edgeplace.algos.train_config import TrainConfig
 
 TINY = {
@@ -14,8 +14,7 @@ TINY = {
 
 
 def tiny_agentvne_config(timesteps: int) -> TrainConfig:
-    return TrainConfig(**{
-        **algorithm_train_defaults("agentvne"), "scenario": "agent-vne", "algo": "agentvne",
+    return agentvne_train_config(**{
         "timesteps": timesteps, "train_batch_size": 20,
         "minibatch_size": 10, "num_epochs": 1, "num_envs_per_env_runner": 1, "checkpoint_every": 1,
         "env_config": {"topology": "waxman:nodes=12,seed=1", "arrivals_per_episode": 10},
@@ -24,8 +23,8 @@ def tiny_agentvne_config(timesteps: int) -> TrainConfig:
 
 
 def test_rllib_runs_of_staged_algorithms_live_in_their_stage_directory(tmp_path):
-    assert rllib_run_dir("agentvne", tmp_path) == tmp_path / FINETUNE_DIR
-    assert rllib_run_dir("mappo", tmp_path) == tmp_path
+    assert rllib_run_dir(tiny_agentvne_config(20), tmp_path) == tmp_path / FINETUNE_DIR
+    assert rllib_run_dir(TrainConfig(scenario="genai-chain", algo="mappo"), tmp_path) == tmp_path
 
 
 def test_pretrains_then_finetunes_from_the_best_network_and_resumes(ray_session, tmp_path):

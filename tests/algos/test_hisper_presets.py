@@ -89,7 +89,7 @@ def test_a_trial_reserves_one_bundle_with_the_learners_resources(learners, bundl
             {"algo_options": {"critic_warmup_updates": 3, "prefill_steps": 0}},
             "critic_warmup_updates needs prefill_steps",
         ),
-        ({"scenario": "genai-chain"}, "trains the dnn-inference scenario"),
+        ({"lr": 1e-3}, r"hisper does not read TrainConfig's PPO fields \['lr'\]"),
     ],
 )
 def test_bad_settings_raise_naming_the_field(changes, match):

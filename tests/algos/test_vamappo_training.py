@@ -8,10 +8,11 @@ import pytest
 from ray.rllib.algorithms.ppo import PPOConfig
 
 from edgeplace.algos.checkpoints import save_checkpoint
-from edgeplace.algos.registry import algorithm_names, build_algorithm_config
+from edgeplace.algos.registry import algorithms_for, build_algorithm_config
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import METRICS_FILE, train
-from edgeplace.algos.vamappo import PRESETS, VAMAPPOConfig
+from edgeplace.algos.vamappo.config import VAMAPPOConfig
+from edgeplace.algos.vamappo.settings import PRESETS
 from tests.conftest import TINY_TRAINING as TINY
 
 #: VAMAPPO needs minibatches that split over the 5 agents.
@@ -23,7 +24,7 @@ def _tiny(algo: str, **overrides) -> TrainConfig:
 
 
 def test_every_preset_is_an_algorithm_with_its_own_model_and_learner():
-    assert set(PRESETS) <= set(algorithm_names())
+    assert set(PRESETS) <= set(algorithms_for("genai-chain"))
     configs = {
         name: build_algorithm_config(TrainConfig(**{**TINY_VAMAPPO, "algo": name})) for name in PRESETS
     }

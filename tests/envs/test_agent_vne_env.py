@@ -20,9 +20,9 @@ from edgeplace.envs.agent_vne.feasibility import check_mapping
 from edgeplace.envs.agent_vne.kpis import VNEKPIs
 from edgeplace.envs.agent_vne.network_state import NetworkState
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY
-from edgeplace.envs.registry import get_scenario
 from edgeplace.planners.rule_based import RuleBasedParser
 from edgeplace.policy import act
+from edgeplace.scenarios import get_scenario
 from edgeplace.topology import load_topology
 from edgeplace.workloads.agentic_workflows import (
     WORKFLOW_TEMPLATES,
@@ -205,7 +205,7 @@ def test_invalid_mappings_are_rejections_and_change_nothing():
     assert not infos[AGENT_ID][StepInfo.ACCEPTED] and "node" in infos[AGENT_ID][StepInfo.REASON]
     assert not env.state.live and env.state.ledger.num_outstanding == 0
     np.testing.assert_array_equal(env.state.node_free, env.static.capacity)
-    with pytest.raises(ValueError, match="hosts"):
+    with pytest.raises(ValueError, match="embedder: sub-action"):
         env.step({AGENT_ID: np.full(8, 21)})
     with pytest.raises(ValueError, match="embedder"):
         env.step({"someone": np.full(8, 20)})

@@ -173,3 +173,21 @@ def test_metappo_migration_moves_overloading_stages_to_the_best_nearby_instance(
         assert extra_s == pytest.approx(request.input_mb[0] / 50.0 + hops * 0.005)
     load[:] = model.capacity  # every node busy: nowhere to go
     assert model.migration(request, 0, instance, load) == (instance, 0.0)
+
+
+def test_env_step_is_the_shared_stage_step():
+    """``ChainProgress.place_stage`` (Serve's stage step) on copies of the env's state gives the env's
+    own step: its reward, the load it leaves and the progress of the request."""
+    env = GenAIChainEnv(SYNTHETIC)
+    obs, _ = env.reset(seed=4)
+    policy = RandomPolicy(seed=1)
+    for agent in AGENT_IDS:
+        (action,) = act(policy, obs).values()
+        progress, load = dataclasses.replace(env.progress), env.load.copy()
+        outcome = progress.place_stage(env.observer.model, int(action), env.noise.delta, load)
+        obs, rewards, *_ = env.step({agent: action})
+        assert rewards[agent] == outcome.reward
+        if agent != AGENT_IDS[-1]:  # the last stage ends the request: the env decays the load
+            np.testing.assert_array_equal(env.load, load)
+            assert env.progress == progress
+    assert progress.stage == len(AGENT_IDS) and progress.elapsed_s > 0.0

@@ -150,6 +150,16 @@ def test_config_takes_our_fields_and_ignores_rllib_keys():
     assert config == PlacementModuleConfig(d_model=32, item_hidden=(16, 8))
     assert PlacementModuleConfig.from_model_config(None) == PlacementModuleConfig()
     assert PlacementModuleConfig.from_model_config(config.to_model_config()) == config
+    with pytest.raises(ValueError, match=r"placement module: unknown model_config keys \['d_modle'\]"):
+        PlacementModuleConfig.from_model_config({"d_modle": 32})
+
+
+def test_the_rllib_keys_modules_accept_are_the_ones_rllib_merges_in():
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from edgeplace.config_mapping import RLLIB_MODEL_CONFIG_KEYS
+
+    assert set(PPOConfig()._model_config_auto_includes) == RLLIB_MODEL_CONFIG_KEYS
 
 
 @pytest.mark.parametrize(

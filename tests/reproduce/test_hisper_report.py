@@ -17,12 +17,15 @@ from edgeplace.reproduce.hisper import (
     EVAL_SEEDS,
     HAPPO_STEPS_PER_ITERATION,
     Budget,
+    HisperResults,
+    env_config,
     slot_batch,
     train_config,
     training_steps,
 )
-from edgeplace.reproduce.hisper_report import claims, ordering, write_report
-from edgeplace.reproduce.hisper_results import ReproductionResults, curve_final, paired_gap, stable_index
+from edgeplace.reproduce.hisper_report import claims, hisper_report, ordering
+from edgeplace.reproduce.hisper_results import curve_final, paired_gap, stable_index
+from edgeplace.reproduce.report import write_report
 from edgeplace.reproduce.steps import TrainedRun
 
 QUICK = BUDGETS["quick"]
@@ -79,9 +82,9 @@ def test_paper_budget_is_the_spec():
 
 def test_budget_and_config_errors_name_the_field():
     with pytest.raises(ValueError, match="steps_per_iteration"):
-        Budget("bad", steps=1500, training_seeds=(0,), steps_per_iteration=1000)
+        Budget(name="bad", steps=1500, training_seeds=(0,), steps_per_iteration=1000)
     with pytest.raises(ValueError, match="training_seeds"):
-        Budget("bad", steps=1000, training_seeds=(), steps_per_iteration=1000)
+        Budget(name="bad", steps=1000, training_seeds=(), steps_per_iteration=1000)
     with pytest.raises(KeyError, match="mappo"):
         train_config(QUICK, "mappo", 8, 0)
     with pytest.raises(ValueError, match="even"):
@@ -89,7 +92,7 @@ def test_budget_and_config_errors_name_the_field():
 
 
 def test_slot_batch_holds_whole_slots_in_agent_order():
-    ids, observations = slot_batch(8, 12)
+    ids, observations = slot_batch(env_config(8), 12)
     assert len(ids) == 16 and ids[:8] == list(agent_ids(4)) and ids[8:] == ids[:8]
     assert len(observations) == 16 and DnnObsKey.REQUEST in observations[0]
 
@@ -167,7 +170,7 @@ def _evaluation(agents: int, rng: np.random.Generator) -> pd.DataFrame:
 
 
 @pytest.fixture
-def results() -> ReproductionResults:
+def results() -> HisperResults:
     rng = np.random.default_rng(0)
     runs = {}
     for agents in (8, 10):
@@ -184,7 +187,7 @@ def results() -> ReproductionResults:
             for policy, scale in (("hisper", 2e-5), ("hasac", 1.5e-5), ("heuristic", 1e-4))
         ]
     )
-    return ReproductionResults(
+    return HisperResults(
         budget=QUICK,
         runs=runs,
         evaluations={agents: _evaluation(agents, rng) for agents in (8, 10)},
@@ -193,33 +196,32 @@ def results() -> ReproductionResults:
 
 
 def test_claims_hold_on_results_built_to_satisfy_them(results):
-    rows = claims(results)
-    met = {(row[0], row[1]): row[3] for row in rows}
-    for agents in ("8", "10"):
+    rows = {row.what: row for row in claims(results)}
+    for agents in (8, 10):
         for rival in ("hasac", "happo", "heuristic", "greedy-sequential", "random"):
-            assert met[(f"(1) HISPER reward > {rival} (p < 0.05)", agents)] == "yes"
-            assert met[(f"(2) HISPER failure rate < {rival} (p < 0.05)", agents)] == "yes"
-    assert met[("(3) Random lowest reward (vs nearest, heuristic)", "8")] == "yes"
+            assert rows[f"(1) HISPER reward > {rival} (p < 0.05), {agents} agents"].met
+            assert rows[f"(2) HISPER failure rate < {rival} (p < 0.05), {agents} agents"].met
+    assert rows["(3) Random lowest reward (vs nearest, heuristic), 8 agents"].met
     # gap 400 at 8 agents, 2400 at 10
-    assert met[("(3) HISPER - HASAC reward gap wider at 10 agents than at 8", "8 vs 10")] == "yes"
+    assert rows["(3) HISPER - HASAC reward gap wider at 10 agents than at 8"].met
     # the curves settle at the 10th evaluation of 1,000 steps: far from the paper's ~1e5
-    stable = {row[1]: row for row in rows if row[0].startswith("(4)")}
-    assert stable["8"][3] == "**no**" and stable["8"][2].startswith("10,000 steps")
+    stable = rows["(4) HISPER steps to stable within 2x of the paper's, 8 agents"]
+    assert not stable.met and stable.measured.startswith("10,000 steps")
 
 
 def test_a_failed_claim_is_reported_as_not_met(results):
     frame = results.evaluations[8]
     frame.loc[frame[POLICY] == "greedy-sequential", DnnKPI.REWARD] += 1000.0  # now above HISPER
-    met = {(row[0], row[1]): row[3] for row in claims(results)}
-    assert met[("(1) HISPER reward > greedy-sequential (p < 0.05)", "8")] == "**no**"
-    assert met[("(1) HISPER reward > greedy-sequential (p < 0.05)", "10")] == "yes"
+    met = {row.what: row.met for row in claims(results)}
+    assert not met["(1) HISPER reward > greedy-sequential (p < 0.05), 8 agents"]
+    assert met["(1) HISPER reward > greedy-sequential (p < 0.05), 10 agents"]
 
 
 def test_report_writes_tables_summary_and_figures(tmp_path, results):
-    report = write_report(results, tmp_path)
+    report = write_report(tmp_path, hisper_report(results, tmp_path), results)
     text = report.read_text()
     for heading in (
-        "## Primary claims",
+        "## Targets (the primary claims of spec h)",
         "## Final evaluation, 8 agents",
         "## Final evaluation, 10 agents",
         "## Orderings beside the paper's statements",

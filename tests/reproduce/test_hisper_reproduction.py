@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from edgeplace.algos.checkpoints import latest_checkpoint
+from edgeplace.envs.dnn_inference import SCENARIO_ID
 from edgeplace.evaluation.runner import evaluate_policies
 from edgeplace.reproduce import hisper
 from edgeplace.reproduce.hisper import (
     EVAL_SEEDS,
-    SCENARIO,
     Budget,
     env_config,
     learned_policy,
@@ -22,7 +22,7 @@ from edgeplace.reproduce.hisper import (
 from edgeplace.reproduce.steps import TrainedRun
 
 TINY = Budget(
-    "tiny",
+    name="tiny",
     steps=200,
     training_seeds=(0,),
     model={"embed_dim": 4, "actor_hidden": (8,), "critic_hidden": (8,), "lstm_hidden": 4},
@@ -43,7 +43,9 @@ def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path, monkeypatch):
     report = run_hisper_reproduction(tmp_path, budget="tiny")
     assert report == tmp_path.resolve() / "report.md"
     text = report.read_text()
-    assert "# HISPER reproduction (tiny budget)" in text and "## Primary claims" in text
+    assert (
+        "# HISPER reproduction (tiny budget)" in text and "## Targets (the primary claims of spec h)" in text
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["final"]) == {"8", "10"}
     assert set(summary["final"]["8"]) == {
@@ -74,7 +76,7 @@ def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path, monkeypatch):
         "hisper-a8-seed0", latest_checkpoint(tmp_path / "runs" / "hisper-a8-seed0"), pd.DataFrame()
     )
     again = evaluate_policies(
-        SCENARIO,
+        SCENARIO_ID,
         env_config(8, TINY.env_options),
         [learned_policy(run, "hisper")],
         seeds=EVAL_SEEDS,

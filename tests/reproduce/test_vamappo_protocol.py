@@ -10,14 +10,17 @@ import pytest
 
 from edgeplace.envs.genai_chain import ChainKPI
 from edgeplace.evaluation.statistics import EPISODE, POLICY, SEED
+from edgeplace.reproduce.report import seconds_per_iteration, write_report
 from edgeplace.reproduce.steps import TrainedRun
-from edgeplace.reproduce.vamappo import BUDGETS, PAPER_SEEDS, topology, training_steps
-from edgeplace.reproduce.vamappo_report import (
-    ReproductionResults,
-    seconds_per_iteration,
-    targets,
-    write_report,
+from edgeplace.reproduce.vamappo import (
+    BUDGETS,
+    PAPER_SEEDS,
+    VamappoResults,
+    run_vamappo_reproduction,
+    topology,
+    training_steps,
 )
+from edgeplace.reproduce.vamappo_report import targets, vamappo_report
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def data_dir(tmp_path) -> Path:
 
 
 def test_quick_protocol_trains_nine_runs_on_the_papers_topologies(data_dir):
-    steps = {step.name: step.config for step in training_steps(BUDGETS["quick"], data_dir)}
+    steps = {step.name: step.config for step in training_steps(BUDGETS["quick"], data_dir=data_dir)}
     assert list(steps) == [
         "m1-seed42",
         "m2-seed42",
@@ -46,7 +49,7 @@ def test_quick_protocol_trains_nine_runs_on_the_papers_topologies(data_dir):
 
 
 def test_paper_protocol_trains_every_model_with_five_seeds(data_dir):
-    steps = [step.name for step in training_steps(BUDGETS["paper"], data_dir)]
+    steps = [step.name for step in training_steps(BUDGETS["paper"], data_dir=data_dir)]
     assert sum(name.startswith("m1-seed") for name in steps) == len(PAPER_SEEDS)
     assert len(steps) == 3 * len(PAPER_SEEDS) + 6
 
@@ -54,6 +57,13 @@ def test_paper_protocol_trains_every_model_with_five_seeds(data_dir):
 def test_missing_dataset_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="Server1 does not exist"):
         topology(tmp_path, 1)
+
+
+def test_the_dataset_defaults_to_the_shared_data_beside_the_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ../shared/data/genai-edge here: the protocol stops before training
+    with pytest.raises(FileNotFoundError, match=r"\.\./shared/data/genai-edge/Server1 does not exist"):
+        run_vamappo_reproduction(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def _episodes(policies: dict[str, float], seeds, episodes: int, rng) -> pd.DataFrame:
@@ -98,7 +108,7 @@ def test_report_checks_targets_and_draws_figures(tmp_path):
     s4 = _episodes(
         {"vamappo": 0.98, "mappo": 0.95, "metappo": 0.9, "greedy": 0.9, "random": 0.93}, [42, 123], 20, rng
     )
-    results = ReproductionResults(
+    results = VamappoResults(
         budget=BUDGETS["quick"],
         runs={"m1-seed42": _run("m1-seed42", 8.0), "mappo-s1": _run("mappo-s1", 7.0)},
         table_iv={f"S{i}": _episodes({f"M{i}": 0.97}, [42], 20, rng) for i in (1, 2, 3)},
@@ -118,16 +128,17 @@ def test_report_checks_targets_and_draws_figures(tmp_path):
         ),
         num_nodes={"S1": 50, "S2": 100, "S3": 30, "S4": 50},
     )
-    rows = {row[0]: row for row in targets(results)}
-    assert rows["S4 VAMAPPO SLA >= 97%"][2] == "yes"
-    assert rows["S4 SLA above mappo (p < 0.05)"][2] == "yes"
-    assert rows["S2 ablation: full >= no-uncertainty > minimal (utility)"][2] == "yes"
-    assert rows["VAMAPPO s/iteration <= 1.5x MAPPO's (S1, same batch)"][1] == f"{8.0 / 7.0:.2f}x"
-    report = write_report(results, tmp_path)
+    rows = {row.what: row for row in targets(results)}
+    assert rows["S4 VAMAPPO SLA >= 97%"].met
+    assert rows["S4 SLA above mappo (p < 0.05)"].met
+    assert rows["S2 ablation: full >= no-uncertainty > minimal (utility)"].met
+    assert rows["VAMAPPO s/iteration <= 1.5x MAPPO's (S1, same batch)"].measured == f"{8.0 / 7.0:.2f}x"
+    report = write_report(tmp_path, vamappo_report(results, tmp_path), results)
     text = report.read_text()
     for heading in ("## Targets", "## Table IV", "## Table V", "## Fig. 10", "## Fig. 9", "## Training runs"):
         assert heading in text
     assert "32.22" in text  # the paper's S1 utility beside ours
+    assert "| S4 VAMAPPO SLA >= 97% |" in text and "| kpi_sla_satisfaction (last) |" in text
     for png in ("s4_comparison.png", "ablation_s2.png", "zero_shot_s4.png", "gate_m1-seed42.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 

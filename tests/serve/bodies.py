@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeplace.serve.genai_chain_placer import SCENARIO_ID
+from edgeplace.envs.genai_chain import SCENARIO_ID
 from edgeplace.serve.routes import Route
 
 TOPOLOGY = "synthetic:genai-small"

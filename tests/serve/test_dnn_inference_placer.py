@@ -125,8 +125,8 @@ def place_batch(placer: DnnInferencePlacer, body: dict) -> list[dict]:
 
 def batch_jobs(placer: DnnInferencePlacer, body: dict) -> list[DnnJob]:
     batch = DnnPlaceBatchRequest.model_validate(body)
-    background = placer.state_arrays(batch.state)
-    return [placer.request_job(*background, request, "request") for request in batch.requests]
+    state = placer.check_state(batch.state)
+    return [placer.request_job(state, request, "request") for request in batch.requests]
 
 
 def actions_of(placements: list[dict]) -> np.ndarray:
@@ -138,7 +138,7 @@ def fresh_policy(placer: DnnInferencePlacer, *, autoregressive: bool = True) -> 
     torch.manual_seed(0)
     spec = dataclasses.replace(placer.policy.actors[0].spec, autoregressive=autoregressive)
     actors = [Actor(spec) for _ in placer.agent_ids]
-    return HISPERPolicy("fresh", actors, placer.agent_ids, placer.masks)
+    return HISPERPolicy("fresh", actors, placer.agent_ids, placer.observer.masks)
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,8 @@ def trace(hisper_checkpoint) -> list[Slot]:
 def test_observations_are_the_envs_bit_for_bit(placer, trace):
     for slot in trace:
         jobs = batch_jobs(placer, slot.body)
-        served = placer.observations(placer.requests(jobs), np.array([job.agent for job in jobs]))
+        agents = np.array([job.agent for job in jobs])
+        served = placer.observer.observe_requests(placer.requests(jobs), agents)
         for n, agent in enumerate(placer.agent_ids):
             for key, value in slot.observations[agent].items():
                 np.testing.assert_array_equal(served[key][n], value, err_msg=f"{agent} {key}")
@@ -220,13 +221,13 @@ def random_jobs(placer: DnnInferencePlacer, rng: np.random.Generator, count: int
 
 def test_batched_placement_equals_one_by_one_and_leaves_the_jobs_unchanged(placer):
     jobs = random_jobs(placer, np.random.default_rng(0), 9)
-    before = [job.background_memory_mb.copy() for job in jobs]
+    before = [job.background.memory_mb.copy() for job in jobs]
     batched = placer.placements(jobs)
     for row, job in enumerate(jobs):
         alone = placer.placements([job])
         np.testing.assert_array_equal(alone.actions[0], batched.actions[row])
         np.testing.assert_allclose(alone.probability[0], batched.probability[row], rtol=1e-5)
-        np.testing.assert_array_equal(job.background_memory_mb, before[row])
+        np.testing.assert_array_equal(job.background.memory_mb, before[row])
 
 
 def test_candidates_and_estimates_follow_the_policy_and_the_envs_admission(placer):
@@ -248,8 +249,8 @@ def test_candidates_and_estimates_follow_the_policy_and_the_envs_admission(place
             local=np.array([job.local]),
             data_mb=np.array([job.data_mb]),
             deadline_s=np.array([job.deadline_s]),
-            background_tflop=job.background_tflop,
-            background_memory_mb=job.background_memory_mb,
+            background_tflop=job.background.tflop,
+            background_memory_mb=job.background.memory_mb,
         )
         action = np.array([[document["configuration"], document["model"], document["server"]]])
         outcome = admit_slot(placer.network, placer.config.params, slot, action)
@@ -291,7 +292,7 @@ def test_a_smaller_override_topology_is_padded_to_the_actors_server_slots(placer
         )
 
     small = DnnInferencePlacer.load(source("geo-radius:nodes=10,radius_km=0.5,side_km=1.5,seed=1"), TOP_K)
-    assert (small.num_nodes, small.layout.max_nodes) == (10, NUM_SERVERS)
+    assert (small.num_nodes, small.observer.layout.max_nodes) == (10, NUM_SERVERS)
     state = {"background_tflop": [0.2] * 10, "background_memory_mb": [500.0] * 10}
     requests = [
         {"agent": agent, "local_server": 9, "deadline_s": 25.0, "data_mb": 5.0} for agent in small.agent_ids

@@ -13,7 +13,7 @@ from edgeplace.envs.genai_chain import AGENT_IDS, GenAIChainEnv
 from edgeplace.models import placement_module_spec
 from edgeplace.serve.genai_chain_placer import ChainPlacer
 from edgeplace.serve.responses import top_k_actions
-from edgeplace.serve.schemas import ChainRequest
+from edgeplace.serve.schemas import ChainNetworkState, ChainRequest
 from tests.serve.bodies import NUM_NODES, TOPOLOGY
 
 
@@ -50,7 +50,10 @@ def test_batched_placement_equals_one_by_one_and_leaves_the_jobs_unchanged():
         ChainRequest(route=[3, 3, 2, 1, 2], omega=0.9, size_scale=1.5, access_node=0),
         ChainRequest(route=[2, 2, 2, 2, 2], omega=0.1, size_scale=0.0, access_node=24),
     ]
-    jobs = [placer.request_job(load, telemetry, 2, request, field="request") for request in requests]
+    state = placer.check_state(
+        ChainNetworkState(load=load.tolist(), telemetry=telemetry.tolist(), request_index=2)
+    )
+    jobs = [placer.request_job(state, request, field="request") for request in requests]
     batched = placer.placements(jobs)
     assert batched.instance.shape == (3, 5) and batched.candidates.shape == (3, 5, 3)
     for row, job in enumerate(jobs):

@@ -22,7 +22,7 @@ from edgeplace.tuning.summary import BEST_MARK
 from edgeplace.tuning.trainable import CARRIED_FILE
 from edgeplace.tuning.trial_config import config_column
 
-TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "tune_configs"
+TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "edgeplace" / "tune_configs"
 #: Tune's per-trial result log (one row per reported iteration).
 PROGRESS_FILE = "progress.csv"
 EVAL_STEPS = "evaluation/env_runners/env_steps_at_evaluation"

@@ -28,7 +28,7 @@ from edgeplace.tuning.trainable import NODE_ID_METRIC
 from edgeplace.tuning.trial_config import config_column
 from tests.conftest import TEST_NODE_CPUS
 
-SMOKE = Path(__file__).resolve().parents[2] / "tune_configs" / "genai_chain_mappo_smoke.yaml"
+SMOKE = Path(__file__).resolve().parents[2] / "edgeplace" / "tune_configs" / "genai_chain_mappo_smoke.yaml"
 WANDB_PROBE = "import sys, wandb; wandb.init(mode='offline', dir=sys.argv[1], project='probe').finish()"
 
 

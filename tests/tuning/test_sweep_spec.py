@@ -15,7 +15,7 @@ from edgeplace.tuning.search_space import Sampler
 from edgeplace.tuning.spec import LoggerName, Mode
 from tests.conftest import genai_edge_dir
 
-TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "tune_configs"
+TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "edgeplace" / "tune_configs"
 SMOKE = TUNE_CONFIGS / "genai_chain_mappo_smoke.yaml"
 HISPER_SMOKE = TUNE_CONFIGS / "dnn_inference_hisper_smoke.yaml"
 HAPPO_SMOKE = TUNE_CONFIGS / "dnn_inference_happo_smoke.yaml"
@@ -94,9 +94,9 @@ def test_sections_apply_to_the_fixed_train_config():
         ({"train/scenario": "genai-chain"}, "train.scenario: set it at the top level"),
         ({"train/minibatch_size": 400}, "train: minibatch_size (400) exceeds train_batch_size (200)"),
         ({"train/env_config/bogus": 1}, "train.env_config: genai-chain env_config: unknown keys ['bogus']"),
-        ({"train/model/d_modle": 8}, "train.model.d_modle: unknown model field"),
+        ({"train/model/d_modle": 8}, "train: placement module: unknown model_config keys ['d_modle']"),
         ({"scenario": "nowhere"}, "scenario: unknown scenario 'nowhere'"),
-        ({"algo": "dqn"}, "algo: unknown algorithm 'dqn'"),
+        ({"algo": "dqn"}, "algo: algorithm 'dqn' does not train scenario 'genai-chain'"),
         ({"mode": "maximum"}, "mode: expected one of ['max', 'min'], got 'maximum'"),
         ({"num_samples": 0}, "num_samples: must be >= 1"),
         ({"loggers": ["mlflow"]}, "loggers[0]: expected one of ['wandb']"),
@@ -179,7 +179,7 @@ def test_bad_sweeps_are_rejected_naming_the_key(changes, message):
             {"train/algo_options/pretrain_epoch": 2},
             "train: agentvne algo_options: unknown keys ['pretrain_epoch']",
         ),
-        (AGENTVNE_SMOKE, {"train/model/d_modle": 8}, "train.model.d_modle: unknown model field"),
+        (AGENTVNE_SMOKE, {"train/model/d_modle": 8}, "unknown model_config keys ['d_modle']"),
         (
             AGENTVNE_SMOKE,
             {"search_space/env_config.arrival_rate": {"grid": [0.1, 0.2]}},

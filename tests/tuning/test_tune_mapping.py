@@ -31,7 +31,7 @@ from edgeplace.tuning.trial_config import (
     trial_resources,
 )
 
-TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "tune_configs"
+TUNE_CONFIGS = Path(__file__).resolve().parents[2] / "edgeplace" / "tune_configs"
 SMOKE = TUNE_CONFIGS / "genai_chain_mappo_smoke.yaml"
 
 

@@ -24,8 +24,6 @@ VF_CLIP = 1e6
 
 def build_agentvne_config(config: TrainConfig) -> PPOConfig:
     """The PPOConfig of an AgentVNE fine-tuning run (env registered under ``config.scenario``)."""
-    if config.scenario != "agent-vne":
-        raise ValueError(f"agentvne trains the agent-vne scenario, not {config.scenario!r}")
     if config.module_sharing is not ModuleSharing.SHARED:
         raise ValueError("agentvne has a single agent; use the shared module")
     settings = AgentVNESettings.from_options(config.algo_options)

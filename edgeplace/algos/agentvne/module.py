@@ -26,7 +26,7 @@ from torch import Tensor
 
 from edgeplace.algos.agentvne.decoding import ListDecoder
 from edgeplace.algos.agentvne.graphs import graph_pair, masked_log_pi
-from edgeplace.algos.agentvne.module_config import AgentVNEModuleConfig
+from edgeplace.algos.agentvne.module_config import LEGACY_KEYS, AgentVNEModuleConfig
 from edgeplace.algos.agentvne.pretrain import load_checkpoint
 from edgeplace.algos.agentvne.similarity_task import SIMILARITY_KIND
 from edgeplace.envs.agent_vne import VNEObsKey, static_network
@@ -52,7 +52,9 @@ class AgentVNEModule(TorchRLModule, ValueFunctionAPI):
                 f"agentvne module: observations have {max_nodes} nodes but model_config['env_config'] "
                 f"gives {self.static.max_nodes}"
             )
-        sizes = SimilarityConfig.from_model_config(self.model_config)
+        sizes = SimilarityConfig.from_model_config(
+            self.model_config, shared_with=(AgentVNEModuleConfig,), ignored=LEGACY_KEYS
+        )
         self.similarity = ResourceSimilarityNetwork(max_nodes, FEATURE_DIM, sizes)
         self.value_net = DualGCNValue(FEATURE_DIM, sizes.value_width, sizes.value_hidden, sizes.gcn_layers)
         adjacency = torch.from_numpy(np.array(self.static.adjacency, dtype=np.float32))
@@ -116,7 +118,7 @@ class AgentVNEModule(TorchRLModule, ValueFunctionAPI):
 def agentvne_module_spec(model_config: dict[str, Any]) -> RLModuleSpec:
     """An RLModuleSpec of :class:`AgentVNEModule`; the config is validated here (spaces come from the env)."""
     module = AgentVNEModuleConfig.from_model_config(model_config)
-    sizes = SimilarityConfig.from_model_config(model_config)
+    sizes = SimilarityConfig.from_model_config(model_config, shared_with=(AgentVNEModuleConfig,))
     return RLModuleSpec(
         module_class=AgentVNEModule, model_config={**sizes.to_model_config(), **module.to_model_config()}
     )

@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from edgeplace.config_mapping import model_config_values
 from edgeplace.envs.agent_vne.decoder import DEFAULT_RESTARTS
 from edgeplace.envs.agent_vne.params import AgentVNEConfig
+from edgeplace.models.similarity_config import SimilarityConfig
+
+#: Keys of checkpoints written before the pre-trained weights moved to the learner (``pretrained``: a
+#: file the learner now loads): accepted and ignored, so those checkpoints still load.
+LEGACY_KEYS = frozenset({"pretrained"})
 
 
 class LogpMode(StrEnum):
@@ -41,11 +47,13 @@ class AgentVNEModuleConfig:
 
     @classmethod
     def from_model_config(cls, model_config: Mapping[str, Any] | None) -> Self:
-        """Our fields of ``model_config`` (defaults for absent ones); other keys are ignored (checkpoints
-        written before the pre-trained weights moved to the learner still name a ``pretrained`` file)."""
-        model_config = model_config or {}
-        names = ("env_config", "restarts", "logp_mode")
-        return cls(**{name: model_config[name] for name in names if name in model_config})
+        """Our fields of ``model_config`` (defaults for absent ones). The similarity network's sizes
+        share the dict, and checkpoints written before the pre-trained weights moved to the learner
+        still name a ``pretrained`` file (:data:`LEGACY_KEYS`); any other key raises ValueError."""
+        values = model_config_values(
+            cls, model_config, "agentvne module", shared_with=(SimilarityConfig,), ignored=LEGACY_KEYS
+        )
+        return cls(**values)
 
     def to_model_config(self) -> dict[str, Any]:
         return {

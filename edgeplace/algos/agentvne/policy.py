@@ -81,7 +81,7 @@ class AgentVNEPolicy:
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, env_config: Mapping[str, Any] | None = None, name: str = "agentvne"
+        cls, path: str | Path, env_config: Mapping[str, Any] | None = None, name: str | None = None
     ) -> AgentVNEPolicy:
         """Load a pre-training checkpoint (``best.pt`` or its directory) or a PPO fine-tuning checkpoint
         (an edgeplace algorithm checkpoint or run directory). ``env_config`` defaults to the one the
@@ -93,7 +93,7 @@ class AgentVNEPolicy:
         else:
             network, trained_on = _finetuned_network(path)
         static = static_network(trained_on if env_config is None else env_config)
-        return cls(network, static, name=name)
+        return cls(network, static, name=name or "agentvne")
 
 
 def _finetuned_network(path: Path) -> tuple[ResourceSimilarityNetwork, Mapping[str, Any]]:

@@ -8,13 +8,12 @@ from typing import Any, Self
 
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.config_mapping import from_mapping
+from edgeplace.envs.agent_vne import SCENARIO_ID
 from edgeplace.envs.agent_vne.decoder import DEFAULT_RESTARTS
 
 #: Spec f PPO table: 4 episodes x 100 arrivals per update, 5 epochs, minibatch 64, clip 0.2, gamma
 #: 0.99, GAE lambda 0.95, policy lr 3e-4, entropy 0.001, grad clip 1.0; 1000 episodes in all.
 AGENTVNE_TRAIN_DEFAULTS: dict[str, Any] = {
-    "scenario": "agent-vne",
-    "algo": "agentvne",
     "timesteps": 1000 * 100,
     "train_batch_size": 4 * 100,
     "minibatch_size": 64,
@@ -41,8 +40,10 @@ DEFAULT_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def agentvne_train_config(**overrides: Any) -> TrainConfig:
-    """A TrainConfig with the spec-f PPO defaults, under ``overrides``."""
-    return TrainConfig(**{**AGENTVNE_TRAIN_DEFAULTS, **overrides})
+    """An agent-vne ``agentvne`` TrainConfig with the spec-f PPO defaults, under ``overrides``."""
+    return TrainConfig(
+        **{"scenario": SCENARIO_ID, "algo": "agentvne", **AGENTVNE_TRAIN_DEFAULTS, **overrides}
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import numpy as np
 
 from edgeplace.algos.agentvne.grc import grc_rank
 from edgeplace.algos.agentvne.noderank import incident_sum, node_resource, noderank
-from edgeplace.algos.baselines import register_baselines
 from edgeplace.envs.agent_vne.decoder import GreedyBFSDecoder, bfs_order, pin_anchors, priority_ranks
 from edgeplace.envs.agent_vne.feasibility import FeasibilityOracle
 from edgeplace.envs.agent_vne.observation import VNEObsKey, request_from_observation
@@ -23,8 +22,6 @@ from edgeplace.envs.agent_vne.request import VirtualRequest
 from edgeplace.envs.agent_vne.static import StaticNetwork, static_network
 from edgeplace.policy import Observation
 from edgeplace.topology.ledger import RTOL
-
-SCENARIO_ID = "agent-vne"
 
 
 class EmbeddingPolicy:
@@ -309,6 +306,7 @@ def _static(env_config: Mapping[str, Any]) -> StaticNetwork:
     return static_network(env_config)
 
 
+#: The agent-vne heuristic baselines by name: ``(seed, env_config) -> Policy``.
 BASELINES = {
     "greedy": lambda seed, env_config: GreedyPolicy(_static(env_config)),
     "greedy-grc": lambda seed, env_config: GreedyGRCPolicy(_static(env_config)),
@@ -316,4 +314,3 @@ BASELINES = {
     "noderank-bfs": lambda seed, env_config: NodeRankBFSPolicy(_static(env_config)),
     "random": lambda seed, env_config: RandomPolicy(_static(env_config), seed),
 }
-register_baselines(SCENARIO_ID, BASELINES)

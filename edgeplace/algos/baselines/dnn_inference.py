@@ -8,48 +8,32 @@
 
 The first two use privileged simulator parameters (the server network built from ``env_config``)
 and score every (configuration, model, server) of every agent in one vectorised pass with the
-env's own per-request model (:mod:`edgeplace.envs.dnn_inference.system_model`).
+env's own per-request outcome (:class:`~edgeplace.envs.dnn_inference.request_outcome.RequestOutcome`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from edgeplace.algos.baselines import register_baselines
 from edgeplace.algos.baselines.stacking import stack_observations
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
 from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, DnnInferenceParams
-from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_rank, agent_service
-from edgeplace.envs.dnn_inference.system_model import ServerLoad, request_terms
+from edgeplace.envs.dnn_inference.request_batch import RequestBatch
+from edgeplace.envs.dnn_inference.request_outcome import RequestOutcome
+from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_rank
+from edgeplace.envs.dnn_inference.system_model import ServerLoad
 from edgeplace.policy import Observation
 from edgeplace.topology import padded_size
 from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS, SERVICE_TABLES
 
 
-@dataclass(frozen=True)
-class DecodedRequests:
-    """B requests decoded from observations. Shapes: service, local, deadline_s, data_mb (B,);
-    background_tflop, background_memory_mb (B, V)."""
-
-    service: np.ndarray
-    local: np.ndarray
-    deadline_s: np.ndarray
-    data_mb: np.ndarray
-    background_tflop: np.ndarray
-    background_memory_mb: np.ndarray
-
-    def select(self, index: np.ndarray) -> DecodedRequests:
-        """The requests at ``index`` (K,)."""
-        return DecodedRequests(*(getattr(self, f.name)[index] for f in fields(self)))
-
-
 class ActionScorer:
-    """Scores every action of a batch of requests on given server loads (the heuristics' own reward:
-    accuracy or -100, minus delay, minus the cost it adds, new instance memory included).
+    """Scores every action of a batch of requests on given server loads with the request's own reward
+    (:class:`RequestOutcome`: accuracy or -100, minus delay, minus the cost it adds, new instance memory
+    included).
 
     Shapes: the candidate grid is (B, C, M, V) = (requests, 16 configurations, 4 model slots, servers).
     """
@@ -70,72 +54,32 @@ class ActionScorer:
         )
         return cls(network, layout, cfg.params)
 
-    def decode(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> DecodedRequests:
+    def decode(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> RequestBatch:
         """The requests and server background the observations show."""
-        batch = stack_observations(observations)
-        request, servers = batch[DnnObsKey.REQUEST], batch[DnnObsKey.SERVERS]
-        if request.shape[1:] != (self.layout.request_dim,) or servers.shape[1:] != (self.layout.server_dim,):
-            raise ValueError(
-                f"req/servers observations of shapes {request.shape[1:]} / {servers.shape[1:]} do not fit "
-                f"this env_config ({self.layout.request_dim},) / ({self.layout.server_dim},): "
-                "check topology, max_nodes and static_server_features"
-            )
-        local, deadline, data = self.layout.decode_requests(request)
-        background_tflop, background_mb = self.layout.decode_background(servers)
-        service = np.array([agent_service(agent) for agent in agent_ids], dtype=np.int64)
-        return DecodedRequests(service, local, deadline, data, background_tflop, background_mb)
+        return self.layout.decode_batch(agent_ids, stack_observations(observations))
 
-    def best_actions(self, load: ServerLoad, rows: np.ndarray, request: DecodedRequests) -> np.ndarray:
-        """Argmax of ``own accuracy (or -100) - delay - own cost`` over every action of each request on
-        load row ``rows[b]``; ties go to the lowest (configuration, model, server).
+    def best_actions(self, load: ServerLoad, rows: np.ndarray, request: RequestBatch) -> np.ndarray:
+        """Argmax of the request's own reward over every action of each request on load row ``rows[b]``;
+        ties go to the lowest (configuration, model, server).
 
-        The cost counts a new instance's full memory price. Shapes: rows (B,), request fields (B,) ->
-        (B, 3) int64.
+        Shapes: rows (B,), request fields (B,) -> (B, 3) int64.
         """
-        b = rows.size
-        service, local = request.service[:, None, None, None], request.local[:, None, None, None]
-        terms = request_terms(
-            self.network,
-            self.params,
-            service,
-            local,
-            request.data_mb[:, None, None, None],
-            self.config,
-            self.model,
-            self.server,
+        outcome = RequestOutcome.evaluate(
+            self.network, self.params, load, rows, request, self.config, self.model, self.server
         )
-        delay, accepted, new = load.evaluate(
-            self.network,
-            terms,
-            rows[:, None, None, None],
-            service,
-            self.model,
-            self.server,
-            request.deadline_s[:, None, None, None],
-        )
-        memory_cost = np.where(new, self.params.memory_price_per_mb * terms.instance_mb, 0.0)
-        score = (
-            np.where(accepted, terms.accuracy_std, self.params.rejection_accuracy)
-            - delay
-            - np.where(accepted, terms.request_cost + memory_cost, 0.0)
-        )
-        valid = SERVICE_TABLES.model_valid[service, self.model]  # (B, 1, M, 1)
-        score = np.where(valid, score, -np.inf).reshape(b, -1)
+        valid = SERVICE_TABLES.model_valid[request.service[:, None, None, None], self.model]  # (B, 1, M, 1)
+        score = np.where(valid, outcome.reward, -np.inf).reshape(rows.size, -1)
         flat = score.argmax(axis=1)
         grid = (NUM_CONFIGS, MAX_MODELS, self.network.num_servers)
         return np.stack(np.unravel_index(flat, grid), axis=1).astype(np.int64)
 
-    def commit(
-        self, load: ServerLoad, rows: np.ndarray, request: DecodedRequests, actions: np.ndarray
-    ) -> None:
+    def commit(self, load: ServerLoad, rows: np.ndarray, request: RequestBatch, actions: np.ndarray) -> None:
         """Add the requests' actions to their load rows where admission accepts them (K rows, distinct)."""
         config, model, server = actions.T
-        service = request.service
-        terms = request_terms(
-            self.network, self.params, service, request.local, request.data_mb, config, model, server
+        outcome = RequestOutcome.evaluate(
+            self.network, self.params, load, rows, request, config, model, server
         )
-        _, accepted, _ = load.evaluate(self.network, terms, rows, service, model, server, request.deadline_s)
-        load.commit(rows, service, model, server, terms, accepted)
+        load.commit(rows, request.service, model, server, outcome.terms, outcome.accepted)
 
 
 class HeuristicPolicy:
@@ -232,11 +176,9 @@ def _slot_runs(
     return slot, position
 
 
-register_baselines(
-    "dnn-inference",
-    {
-        "random": lambda seed, env_config: RandomPolicy(seed),
-        "heuristic": lambda seed, env_config: HeuristicPolicy.from_env_config(env_config),
-        "greedy-sequential": lambda seed, env_config: GreedySequentialPolicy.from_env_config(env_config),
-    },
-)
+#: The dnn-inference baselines by name: ``(seed, env_config) -> Policy``.
+BASELINES = {
+    "random": lambda seed, env_config: RandomPolicy(seed),
+    "heuristic": lambda seed, env_config: HeuristicPolicy.from_env_config(env_config),
+    "greedy-sequential": lambda seed, env_config: GreedySequentialPolicy.from_env_config(env_config),
+}

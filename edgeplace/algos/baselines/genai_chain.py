@@ -82,3 +82,11 @@ class UtilityGreedyPolicy:
             - self.params.overload_penalty * _node_values(batch, overload)
         )
         return masked_argmax(score, item_mask(batch))
+
+
+#: The genai-chain baselines by name: ``(seed, env_config) -> Policy``.
+BASELINES = {
+    "random": lambda seed, env_config: RandomPolicy(seed),
+    "greedy": lambda seed, env_config: GreedyPolicy(),
+    "utility-greedy": lambda seed, env_config: UtilityGreedyPolicy(),
+}

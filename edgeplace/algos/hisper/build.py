@@ -6,7 +6,8 @@ Mapping: ``timesteps`` is the training loop's budget in agent decisions (joint s
 (the config's ``validate()`` accepts only 0 for the last two); ``model`` may override the network
 widths (:data:`MODEL_KEYS`); ``algo_options`` may set any field of the algorithm's settings
 (:class:`HISPERSettings`, :class:`HAPPOSettings`) plus the RLlib fields in :data:`RLLIB_OPTIONS`.
-TrainConfig's PPO fields (lr, minibatch, epochs, ...) do not apply.
+TrainConfig's PPO fields (:data:`~edgeplace.algos.train_config.PPO_FIELDS`: lr, minibatch, epochs, ...)
+do not apply: a run that sets any of them is rejected, naming them.
 Both have one actor per agent (spec e, no parameter sharing), whatever ``module_sharing`` says.
 """
 
@@ -21,10 +22,9 @@ from ray.tune.registry import register_env
 from edgeplace.algos.hisper.config import HISPERConfig, preset_config
 from edgeplace.algos.hisper.happo_config import HAPPOConfig
 from edgeplace.algos.mappo import per_agent_policy_mapping
-from edgeplace.algos.train_config import TrainConfig
-from edgeplace.envs.registry import get_scenario
+from edgeplace.algos.train_config import PPO_FIELDS, TrainConfig
+from edgeplace.scenarios import get_scenario
 
-SCENARIO_ID = "dnn-inference"
 #: ``TrainConfig.model`` keys: the network widths of HISPERSettings.
 MODEL_KEYS = ("embed_dim", "actor_hidden", "critic_hidden", "lstm_hidden")
 #: ``TrainConfig.algo_options`` keys that set RLlib's own AlgorithmConfig fields (HISPER also takes
@@ -51,9 +51,17 @@ AlgoConfigT = TypeVar("AlgoConfigT", bound=AlgorithmConfig)
 def _split_options(
     config: TrainConfig, name: str, rllib_keys: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(algorithm settings, RLlib fields) from ``config.model`` and ``config.algo_options``."""
-    if config.scenario != SCENARIO_ID:
-        raise ValueError(f"{name} trains the {SCENARIO_ID} scenario, not {config.scenario!r}")
+    """(algorithm settings, RLlib fields) from ``config.model`` and ``config.algo_options``.
+
+    Raises:
+        ValueError: ``config`` sets TrainConfig's PPO fields, or unknown model keys.
+    """
+    ignored = config.changed_fields(PPO_FIELDS)
+    if ignored:
+        raise ValueError(
+            f"{name} does not read TrainConfig's PPO fields {ignored}; set its own settings in "
+            f"algo_options (learning rates, gamma, train_batch_size_per_learner, num_envs_per_env_runner)"
+        )
     unknown = sorted(set(config.model) - set(MODEL_KEYS))
     if unknown:
         raise ValueError(f"{name}: unknown model keys {unknown}; known: {list(MODEL_KEYS)}")

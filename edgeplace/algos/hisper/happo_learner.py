@@ -17,6 +17,7 @@ from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.learner_state import PerAgentActorsCheckpointable
 from edgeplace.algos.hisper.state_value import StateValue
 from edgeplace.algos.hisper.value_norm import ValueNorm
+from edgeplace.algos.learner_metrics import HAPPOMetric, PPOMetric
 from edgeplace.models.autoregressive_head import ActionMode, HeadOutput
 
 
@@ -126,7 +127,7 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
         actions = torch.as_tensor(rollout.actions, device=dev).reshape(t * e, self.num_agents, 3).long()
         old_log_pi = torch.as_tensor(rollout.log_pi, dtype=torch.float32, device=dev).reshape(t * e, -1)
         stats = self._actor_updates(state, actions, old_log_pi, advantages)
-        stats["vf_loss"] = self._critic_updates(state, returns)
+        stats[PPOMetric.VF_LOSS] = self._critic_updates(state, returns)
         self.updates += 1
         values_out = torch.stack(list(stats.values())).cpu().tolist()
         return dict(zip(stats, values_out, strict=True))
@@ -163,9 +164,9 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
                 ratio = (new_log_pi - old_log_pi[:, n]).exp()
                 factor = factor * ratio
             agent = self.layout.agents[n]
-            stats[f"{agent}/policy_loss"] = surrogate.detach()
-            stats[f"{agent}/entropy"] = entropy.detach()
-            stats[f"{agent}/ratio_mean"] = ratio.mean()
+            stats[f"{agent}/{PPOMetric.POLICY_LOSS}"] = surrogate.detach()
+            stats[f"{agent}/{PPOMetric.ENTROPY}"] = entropy.detach()
+            stats[f"{agent}/{HAPPOMetric.RATIO_MEAN}"] = ratio.mean()
         return stats
 
     def _critic_updates(self, state: Tensor, returns: Tensor) -> Tensor:

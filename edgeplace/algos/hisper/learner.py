@@ -27,6 +27,7 @@ from edgeplace.algos.hisper.update import (
     soft_targets,
     twin_min,
 )
+from edgeplace.algos.learner_metrics import HISPERMetric, PPOMetric
 from edgeplace.models.autoregressive_head import ActionMode, HeadOutput
 from edgeplace.models.hybrid_critic import (
     joint_action_encoding,
@@ -134,7 +135,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         polyak_update(self.target_critic, self.critic, self.settings.tau)
         self.updates += 1
         values = torch.stack(list(stats.values())).cpu().tolist()
-        return {"alpha": self.alpha, **dict(zip(stats, values, strict=True))}
+        return {HISPERMetric.ALPHA: self.alpha, **dict(zip(stats, values, strict=True))}
 
     def rewards(self, batch: Batch) -> Tensor:
         """The critic's reward targets: the 3 parts, or their sum for a one-output critic. -> (B, P)."""
@@ -164,7 +165,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_optimizer.step()
-        return {"critic_loss": loss.detach(), "q_mean": q.detach().sum(-1).mean()}
+        return {HISPERMetric.CRITIC_LOSS: loss.detach(), HISPERMetric.Q_MEAN: q.detach().sum(-1).mean()}
 
     def actor_steps(self, batch: Batch) -> dict[str, Tensor]:
         """Eq. 33: agents in a random order, each one Adam step against the critic (frozen) with the
@@ -208,10 +209,10 @@ class HISPERLearner(PerAgentActorsCheckpointable):
             sequential_update(order.tolist(), joint, step_agent, resample)
         finally:
             self.critic.requires_grad_(True)
-        stats = {"actor_loss": torch.stack(losses).mean()}
+        stats = {HISPERMetric.ACTOR_LOSS: torch.stack(losses).mean()}
         for n, agent in enumerate(self.layout.agents):
-            stats[f"{agent}/policy_loss"] = losses[n]
-            stats[f"{agent}/entropy"] = entropies[n]
+            stats[f"{agent}/{PPOMetric.POLICY_LOSS}"] = losses[n]
+            stats[f"{agent}/{PPOMetric.ENTROPY}"] = entropies[n]
         return stats
 
     # --- Checkpointable ------------------------------------------------------------------------

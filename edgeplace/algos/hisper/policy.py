@@ -4,8 +4,9 @@ checkpoint."""
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,8 +51,12 @@ class HISPERPolicy:
         return cls(name, actors, learner.layout.agents, learner.masks_np)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, name: str | None = None) -> HISPERPolicy:
-        """Load from a HISPER, HASAC or HAPPO checkpoint (or a run directory: its latest checkpoint)."""
+    def from_checkpoint(
+        cls, path: str | Path, name: str | None = None, env_config: Mapping[str, Any] | None = None
+    ) -> HISPERPolicy:
+        """Load from a HISPER, HASAC or HAPPO checkpoint (or a run directory: its latest checkpoint).
+        The actors act in any env config with the checkpoint's agents and observation layout, so
+        ``env_config`` (the scenario loader protocol's) changes nothing."""
         checkpoint = resolve_checkpoint(path)
         metadata = read_metadata(checkpoint)
         state_file = checkpoint / LEARNER_COMPONENT / f"{Checkpointable.STATE_FILE_NAME}.pkl"

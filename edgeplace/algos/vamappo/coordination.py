@@ -48,17 +48,3 @@ def genai_chain_coordination(env_config: Mapping[str, Any]) -> Coordination:
         transfer_mb=lambda obs: obs[ObsKey.REQUEST][:, RequestFeature.INPUT_MB] * SIZE_MB_SCALE,
         bandwidth_mb_s=config.params.bandwidth_mb_s,
     )
-
-
-COORDINATIONS: dict[str, Callable[[Mapping[str, Any]], Coordination]] = {
-    "genai-chain": genai_chain_coordination,
-}
-
-
-def coordination_for(scenario_id: str, env_config: Mapping[str, Any]) -> Coordination:
-    """The coordination structure of a scenario; the error names the scenarios VAMAPPO supports."""
-    if scenario_id not in COORDINATIONS:
-        raise KeyError(
-            f"VAMAPPO has no coordination model for {scenario_id!r}; known: {sorted(COORDINATIONS)}"
-        )
-    return COORDINATIONS[scenario_id](env_config)

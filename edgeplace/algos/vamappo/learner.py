@@ -15,8 +15,8 @@ from ray.rllib.core.learner.learner import ENTROPY_KEY, POLICY_LOSS_KEY, VF_LOSS
 from ray.rllib.evaluation.postprocessing import Postprocessing
 from ray.rllib.utils.annotations import override
 
+from edgeplace.algos.learner_metrics import VAMAPPOMetric
 from edgeplace.algos.vamappo.connector import CoordinatedAdvantage, SampleColumn
-from edgeplace.algos.vamappo.coordination import coordination_for
 from edgeplace.algos.vamappo.mechanisms import gate, neighbour_cosines, top_k_sparsify
 from edgeplace.algos.vamappo.minibatches import PerAgentMinibatches, slice_rows
 from edgeplace.algos.vamappo.settings import VAMAPPOSettings
@@ -24,7 +24,7 @@ from edgeplace.algos.vamappo.state import VAMAPPOState
 
 STATE_KEY = "vamappo_state"
 #: Per-step learner metrics (means over the step's agents), in the order compute_loss_for_module stacks them.
-STEP_STATS = (POLICY_LOSS_KEY, VF_LOSS_KEY, ENTROPY_KEY, "vamappo/alpha", "vamappo/weight")
+STEP_STATS = (POLICY_LOSS_KEY, VF_LOSS_KEY, ENTROPY_KEY, VAMAPPOMetric.ALPHA, VAMAPPOMetric.WEIGHT)
 
 
 class VAMAPPOTorchLearner(PPOTorchLearner):
@@ -36,7 +36,7 @@ class VAMAPPOTorchLearner(PPOTorchLearner):
     def build(self) -> None:
         super().build()
         self.settings = VAMAPPOSettings.from_dict(self.config.vamappo_settings)
-        coordination = coordination_for(self.config.env, self.config.env_config)
+        coordination = self.config.coordination(self.config.env_config)
         self.vamappo_state = VAMAPPOState(
             self.settings, num_agents=len(coordination.agent_ids), initial_clip=self.config.clip_param
         )
@@ -114,7 +114,10 @@ class VAMAPPOTorchLearner(PPOTorchLearner):
         means = torch.stack(self._step_stats).mean(dim=0).tolist()  # over the agents of this step
         self._step_stats.clear()
         stats = dict(zip(STEP_STATS, means, strict=True))
-        stats |= {"vamappo/consistency": float(cosines.mean()), "vamappo/clip_eps": self._clip_eps(config)}
+        stats |= {
+            VAMAPPOMetric.CONSISTENCY: float(cosines.mean()),
+            VAMAPPOMetric.CLIP_EPS: self._clip_eps(config),
+        }
         self.metrics.log_dict(stats, key=module_id, window=1)
         return fwd_out, {module_id: torch.stack(losses).mean()}, {}
 

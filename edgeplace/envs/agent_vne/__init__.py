@@ -14,15 +14,10 @@ from edgeplace.envs.agent_vne.observation import (
 from edgeplace.envs.agent_vne.params import AgentVNEConfig
 from edgeplace.envs.agent_vne.request import VirtualRequest
 from edgeplace.envs.agent_vne.static import StaticNetwork, static_network
-from edgeplace.envs.registry import Scenario
 
-SCENARIO = Scenario(
-    scenario_id="agent-vne",
-    make_env=AgentVNEEnv,
-    kpis=tuple(VNEKPI),
-    primary_kpis=(VNEKPI.WEIGHTED_HOPS, VNEKPI.ACCEPTANCE_RATIO, VNEKPI.SOLVE_TIME_S),
-    description="online embedding of agentic LLM workflows with affinity anchors (AgentVNE paper)",
-)
+#: The scenario's id: its CLI argument, RLlib env name, Serve route segment and checkpoint tag.
+SCENARIO_ID = "agent-vne"
+
 
 __all__ = [
     "AGENT_ID",
@@ -33,7 +28,7 @@ __all__ = [
     "ListMode",
     "NodeFeature",
     "RequestFeature",
-    "SCENARIO",
+    "SCENARIO_ID",
     "StaticNetwork",
     "StepInfo",
     "VNEKPI",

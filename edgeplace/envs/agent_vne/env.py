@@ -17,20 +17,20 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from edgeplace.envs.agent_vne.feasibility import check_mapping
 from edgeplace.envs.agent_vne.instance import EmbeddingInstance, InstanceBuilder
 from edgeplace.envs.agent_vne.kpis import StepInfo, VNEKPIs, revenue_and_cost
 from edgeplace.envs.agent_vne.network_state import NetworkState
 from edgeplace.envs.agent_vne.observation import VNEObserver
 from edgeplace.envs.agent_vne.params import AgentVNEConfig
 from edgeplace.envs.agent_vne.static import static_network
-from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, Observation, PlacementEnv
+from edgeplace.envs.base import Observation
+from edgeplace.envs.turn_based import TurnBasedEnv
 from edgeplace.workloads.agentic_workflows import Arrival, ArrivalProcess, WorkflowGenerator
 
 AGENT_ID = "embedder"
 
 
-class AgentVNEEnv(PlacementEnv):
+class AgentVNEEnv(TurnBasedEnv):
     """Online embedding of agentic workflows on a substrate.
 
     Observation: the Dict of :class:`~edgeplace.envs.agent_vne.observation.VNEObsKey`.
@@ -38,16 +38,17 @@ class AgentVNEEnv(PlacementEnv):
     An episode ends after ``arrivals_per_episode`` arrivals or at ``horizon_steps``; it is a
     truncation (the arrival process goes on), so RLlib bootstraps the last value.
 
-    Seeding: ``reset(seed=s)`` fixes the run of episodes that follows; ``reset(seed=s,
-    options={EPISODE_INDEX_OPTION: e})`` plays episode e of seed s on its own (without ``seed``, the
-    last seed given, else ``config.seed``, else 0).
+    Seeding: :mod:`edgeplace.envs.base`'s convention; ``config.seed`` is the seed before the first
+    ``reset(seed=...)``.
     """
+
+    ends_in_truncation = True
 
     def __init__(self, config: Mapping[str, Any] | AgentVNEConfig | None = None) -> None:
         super().__init__()
         self.config = AgentVNEConfig.from_env_config(config)
         if self.config.seed is not None:
-            self.rng = np.random.default_rng(self.config.seed)
+            self.seed = self.config.seed
         self.static = static_network(self.config)
         self.observer = VNEObserver(self.static, self.config.max_virtual_nodes)
         self.builder = InstanceBuilder(self.static, self.config.bias, self.config.strict_affinity)
@@ -59,8 +60,6 @@ class AgentVNEEnv(PlacementEnv):
         self.action_spaces = {
             AGENT_ID: gym.spaces.MultiDiscrete([self.static.max_nodes + 1] * self.config.max_virtual_nodes)
         }
-        self._seed = self.config.seed
-        self._episode = 0
         self.time = -1
         self.arrivals: ArrivalProcess | None = None
         self.current: tuple[Arrival, EmbeddingInstance] | None = None
@@ -71,40 +70,14 @@ class AgentVNEEnv(PlacementEnv):
         """The action value meaning "no host" (Ns)."""
         return self.static.max_nodes
 
-    # --- MultiAgentEnv API ------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None):
-        if seed is not None:
-            self._seed = seed
-        return super().reset(seed=seed, options=options)
-
-    def step(self, action_dict: Mapping[str, Any]):
-        if self._acting is None:
-            raise RuntimeError("step() called before reset() or after the episode ended")
-        if set(action_dict) != {AGENT_ID}:
-            raise ValueError(f"expected an action for {AGENT_ID!r} only, got {sorted(action_dict)}")
-        hosts = self._check_action(action_dict[AGENT_ID])
-        reward, next_agent, info = self._apply(AGENT_ID, hosts)
-        infos: dict[str, dict] = {AGENT_ID: info}
-        if next_agent is None:
-            kpis = self._episode_kpis()
-            info[KPI_INFO_KEY] = kpis
-            self._acting, self._last_obs = None, None
-            final = {AGENT_ID: self._observe(AGENT_ID)}
-            return final, {AGENT_ID: reward}, {ALL_AGENTS: False}, {AGENT_ID: True, ALL_AGENTS: True}, infos
-        self._last_obs = self._observe(AGENT_ID)
-        return {AGENT_ID: self._last_obs}, {AGENT_ID: reward}, {ALL_AGENTS: False}, {ALL_AGENTS: False}, infos
-
     # --- hooks ------------------------------------------------------------------------------
-    def _begin_episode(self, options: Mapping[str, Any]) -> str:
-        index = options.get(EPISODE_INDEX_OPTION)
-        if index is None:
-            rng = np.random.default_rng(self.rng.integers(2**63))
-            self._episode += 1
-        else:
-            self._episode = int(index)
-            rng = np.random.default_rng([self._seed or 0, self._episode])
+    def _begin_episode(self) -> str:
         self.arrivals = ArrivalProcess(
-            self.generator, self.config.arrival_rate, self.config.mean_lifetime, rng, f"{self._episode}-"
+            self.generator,
+            self.config.arrival_rate,
+            self.config.mean_lifetime,
+            self.rng,
+            f"{self.episode_index}-",
         )
         self.state.reset()
         self.kpis.reset()
@@ -126,11 +99,7 @@ class AgentVNEEnv(PlacementEnv):
         request = instance.request
         assert request is not None
         hosts = action[: request.num_agents]
-        reason = check_mapping(self.static, request, hosts, self.state.node_free, self.state.link_free_mbps)
-        workflow = None
-        if reason is None:
-            workflow = self.state.commit(self.arrivals.count, request, hosts, arrival.departure)
-            reason = "" if workflow is not None else "the ledger refused an allocation"
+        workflow, reason = self.state.embed(self.arrivals.count, request, hosts, arrival.departure)
         weighted_hops = self.state.weighted_hops()
         solve_s = time.perf_counter() - self._shown_at
         if workflow is None:
@@ -195,15 +164,3 @@ class AgentVNEEnv(PlacementEnv):
             float(state.ledger.utilisation().mean()),
             state.objective(),
         )
-
-    def _check_action(self, action: Any) -> np.ndarray:
-        """The action as (Nv,) int64 hosts; raises ValueError when it is outside the action space."""
-        hosts = np.asarray(action)
-        nv = self.config.max_virtual_nodes
-        if hosts.shape != (nv,) or not np.issubdtype(hosts.dtype, np.integer):
-            raise ValueError(
-                f"{AGENT_ID}: expected {nv} integer hosts, got {hosts.dtype} array of shape {hosts.shape}"
-            )
-        if hosts.min() < 0 or hosts.max() > self.unassigned:
-            raise ValueError(f"{AGENT_ID}: hosts must be in [0, {self.unassigned}], got {hosts.tolist()}")
-        return hosts.astype(np.int64)

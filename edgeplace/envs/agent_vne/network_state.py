@@ -4,7 +4,8 @@ Live workflows hold node resources and link bandwidth through a :class:`edgeplac
 (bandwidth b_f of every flow is reserved on each link of its fixed route, so Eq.13 is the Ledger's
 capacity check). Per link the state counts the flows F_e (virtual links routed over e, Eq.12) and the
 workflows n_e(t) with at least one link over e (Eq.26). A departure gives back exactly its
-allocations.
+allocations. A state may also hold background load (:meth:`NetworkState.holding`): resources and counts
+of live workflows it does not track one by one, as a Serve request body gives them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeplace.envs.agent_vne.feasibility import link_load, route_edges
+from edgeplace.envs.agent_vne.feasibility import check_mapping, link_load, route_edges
 from edgeplace.envs.agent_vne.request import VirtualRequest
 from edgeplace.envs.agent_vne.static import MBPS_PER_MB_S, NO_EDGE, StaticNetwork
 from edgeplace.topology import Allocation, InsufficientCapacityError, Ledger
@@ -43,10 +44,15 @@ class LiveWorkflow:
         return (self.route != NO_EDGE).sum(axis=1)
 
 
+LEDGER_REFUSED = "the ledger refused an allocation"
+"""Why a mapping that passed :func:`check_mapping` was not committed."""
+
+
 class NetworkState:
     """Live workflows on one static network; departures are scheduled by step.
 
     Shapes (N nodes, E links): node_free (N, 3); link_free_mbps (E,); flow_count, workflow_count (E,).
+    ``background_workflows`` counts the live workflows held only as background load (Eq.26's |W|).
     """
 
     def __init__(self, static: StaticNetwork) -> None:
@@ -55,8 +61,39 @@ class NetworkState:
         self.flow_count = np.zeros(static.num_edges, dtype=np.int64)
         self.workflow_count = np.zeros(static.num_edges, dtype=np.int64)
         self.live: dict[int, LiveWorkflow] = {}
+        self.background_workflows = 0
         self._schedule: list[tuple[int, int]] = []
         self._hop_sum = 0
+
+    @classmethod
+    def holding(
+        cls,
+        static: StaticNetwork,
+        node_free: np.ndarray,
+        link_free_mbps: np.ndarray,
+        link_flows: np.ndarray,
+        link_workflows: np.ndarray,
+        live_workflows: int,
+    ) -> NetworkState:
+        """A state whose ``live_workflows`` live workflows are background load: one allocation per busy
+        node and one for the busy links, then the flow and workflow counts. For states the env produced,
+        the free amounts come back bit for bit (capacity - (capacity - free) is exact there).
+
+        Shapes: node_free (N, 3) within capacity; link_free_mbps (E,) within bandwidth, Mbit/s;
+        link_flows, link_workflows (E,) int.
+        """
+        state = cls(static)
+        node_used = static.capacity - node_free
+        for node in np.flatnonzero((node_used > 0).any(axis=1)):
+            state.ledger.allocate_node(int(node), node_used[node])
+        link_used_mbps = static.bandwidth_mbps - link_free_mbps
+        busy = np.flatnonzero(link_used_mbps > 0)
+        if busy.size:
+            state.ledger.allocate_links(busy, link_used_mbps[busy] / MBPS_PER_MB_S)
+        state.flow_count[:] = link_flows
+        state.workflow_count[:] = link_workflows
+        state.background_workflows = live_workflows
+        return state
 
     def reset(self) -> None:
         """No live workflow: everything free."""
@@ -64,6 +101,7 @@ class NetworkState:
         self.flow_count[:] = 0
         self.workflow_count[:] = 0
         self.live.clear()
+        self.background_workflows = 0
         self._schedule.clear()
         self._hop_sum = 0
 
@@ -114,6 +152,18 @@ class NetworkState:
         heapq.heappush(self._schedule, (departure, key))
         return workflow
 
+    def embed(
+        self, key: int, request: VirtualRequest, hosts: np.ndarray, departure: int
+    ) -> tuple[LiveWorkflow | None, str]:
+        """Re-validate the complete mapping ``hosts`` (V,) with :func:`check_mapping` and commit it:
+        the embedding step of the env and of Serve. Returns the workflow and "", or None and why the
+        mapping was rejected (the state is then unchanged)."""
+        reason = check_mapping(self.static, request, hosts, self.node_free, self.link_free_mbps)
+        if reason is not None:
+            return None, reason
+        workflow = self.commit(key, request, hosts, departure)
+        return workflow, "" if workflow is not None else LEDGER_REFUSED
+
     def release(self, key: int) -> LiveWorkflow:
         """Remove a live workflow and give back exactly what it holds."""
         workflow = self.live.pop(key)
@@ -135,10 +185,14 @@ class NetworkState:
         return count
 
     def weighted_hops(self) -> float:
-        """Eq.26 H_t = (1/|W|) sum_w sum_(u,v) sum_(e in P(u,v)) n_e = sum_e n_e |F_e| / |W| (0 if none)."""
-        if not self.live:
-            return 0.0
-        return float(self.workflow_count @ self.flow_count) / len(self.live)
+        """Eq.26 H_t = (1/|W|) sum_w sum_(u,v) sum_(e in P(u,v)) n_e = sum_e n_e |F_e| / |W| (0 if none),
+        over the tracked and the background workflows."""
+        live = len(self.live) + self.background_workflows
+        return float(self.workflow_count @ self.flow_count) / live if live else 0.0
+
+    def workflow_weighted_hops(self, workflow: LiveWorkflow) -> float:
+        """``workflow``'s term of Eq.26's sum: each of its route links e counted n_e times per flow."""
+        return float(self.workflow_count[workflow.edge_ids] @ workflow.flows)
 
     def equal_share_mbps(self) -> np.ndarray:
         """Eq.12 b_hat_e = B_e / |F_e| (inf on links without flows). Shapes: (E,)."""

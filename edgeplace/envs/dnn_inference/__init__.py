@@ -12,19 +12,13 @@ from edgeplace.envs.dnn_inference.state import (
     global_state,
 )
 from edgeplace.envs.dnn_inference.system_model import SlotOutcome, SlotRequests, admit_slot, request_terms
-from edgeplace.envs.registry import Scenario
 
-SCENARIO = Scenario(
-    scenario_id="dnn-inference",
-    make_env=DnnInferenceEnv,
-    kpis=tuple(DnnKPI),
-    primary_kpis=(DnnKPI.REWARD, DnnKPI.FAILURE_RATE, DnnKPI.COST_PER_SLOT, DnnKPI.DELAY_PER_REQUEST_S),
-    description="configuration, DNN model and server per inference request, all agents at once (HISPER)",
-    agents_config=DnnInferenceConfig.for_agents,
-)
+#: The scenario's id: its CLI argument, RLlib env name, Serve route segment and checkpoint tag.
+SCENARIO_ID = "dnn-inference"
+
 
 __all__ = [
-    "SCENARIO",
+    "SCENARIO_ID",
     "AgentKPI",
     "DnnInferenceConfig",
     "DnnInferenceEnv",

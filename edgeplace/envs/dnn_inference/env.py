@@ -11,8 +11,9 @@ import numpy as np
 from edgeplace.envs.base import MaskedActionError, Observation
 from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs, step_infos
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
+from edgeplace.envs.dnn_inference.observer import SlotObserver
 from edgeplace.envs.dnn_inference.params import DnnInferenceConfig
-from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout, agent_ids, agent_service
+from edgeplace.envs.dnn_inference.state import ObservationLayout, agent_ids, agent_service
 from edgeplace.envs.dnn_inference.system_model import SlotOutcome, SlotRequests, admit_slot
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.topology import padded_size
@@ -29,6 +30,8 @@ class DnnInferenceEnv(SimultaneousEnv):
     ``infos`` carry the parts (:class:`~edgeplace.envs.dnn_inference.kpis.StepInfo`). An episode is
     ``horizon`` slots and ends in truncation. Requests and background never depend on actions.
     """
+
+    sub_action_names = ("configuration", "model", "server")
 
     def __init__(
         self,
@@ -61,8 +64,7 @@ class DnnInferenceEnv(SimultaneousEnv):
         self.observation_spaces = dict.fromkeys(agents, space)
         self.action_spaces = {agent: self.layout.action_space(agent_service(agent)) for agent in agents}
         self._action_high = np.stack([self.action_spaces[agent].nvec for agent in agents])  # (R, 3)
-        self._links = self.layout.encode_links(network)
-        self._masks = np.stack([self.layout.action_mask(agent_service(agent)) for agent in agents])
+        self.observer = SlotObserver(self.layout, network, agents)
 
     # --- hooks ------------------------------------------------------------------------------
     def _begin_episode(self) -> None:
@@ -83,14 +85,8 @@ class DnnInferenceEnv(SimultaneousEnv):
 
     def _observe(self) -> dict[str, Observation]:
         t = self.t
-        servers = self._servers[t]
         return {
-            agent: {
-                DnnObsKey.REQUEST: self._requests[t, n],
-                DnnObsKey.SERVERS: servers,
-                DnnObsKey.LINKS: self._links,
-                DnnObsKey.ACTION_MASK: self._masks[n],
-            }
+            agent: self.observer.observe(self._requests[t, n], self._servers[t], n)
             for n, agent in enumerate(self.possible_agents)
         }
 

@@ -33,6 +33,7 @@ import gymnasium as gym
 import numpy as np
 
 from edgeplace.envs.dnn_inference.network import ServerNetwork
+from edgeplace.envs.dnn_inference.request_batch import RequestBatch
 from edgeplace.obs_keys import ObsKey
 from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS, NUM_SERVICES, SERVICE_TABLES, Service
 
@@ -145,6 +146,26 @@ class ObservationLayout:
         servers = np.asarray(servers, dtype=np.float64)
         p, v = self.max_nodes, self.num_servers
         return servers[..., :v] * BACKGROUND_SCALE_TFLOP, servers[..., p : p + v] * BACKGROUND_SCALE_MB
+
+    def decode_batch(self, agent_ids: Sequence[str], batch: Mapping[str, np.ndarray]) -> RequestBatch:
+        """The requests and server background that stacked observations of ``agent_ids`` show.
+
+        Shapes: batch ``req`` (B, P + 2), ``servers`` (B, |servers|); agent_ids (B,).
+
+        Raises:
+            ValueError: the observations do not have this layout's sizes.
+        """
+        request, servers = batch[DnnObsKey.REQUEST], batch[DnnObsKey.SERVERS]
+        if request.shape[1:] != (self.request_dim,) or servers.shape[1:] != (self.server_dim,):
+            raise ValueError(
+                f"req/servers observations of shapes {request.shape[1:]} / {servers.shape[1:]} do not fit "
+                f"this env_config ({self.request_dim},) / ({self.server_dim},): "
+                "check topology, max_nodes and static_server_features"
+            )
+        local, deadline_s, data_mb = self.decode_requests(request)
+        background_tflop, background_mb = self.decode_background(servers)
+        service = np.array([agent_service(agent) for agent in agent_ids], dtype=np.int64)
+        return RequestBatch(service, local, deadline_s, data_mb, background_tflop, background_mb)
 
     # --- spaces ---------------------------------------------------------------------------------
     def observation_space(self) -> gym.spaces.Dict:

@@ -9,7 +9,8 @@ Three layers, all vectorised numpy:
 - :func:`admit_slot`: the slot's admission in agent order (deadline (15) and memory (14)), with
   instance sharing and queue accumulation, as a fixed point of a vectorised map (below).
 - :class:`ServerLoad`: the same admission one request at a time, for policies that evaluate every
-  candidate action of the next request on the state that earlier requests left (the baselines).
+  candidate action of the next request on the state that earlier requests left (the baselines; the
+  request's outcome is :class:`~edgeplace.envs.dnn_inference.request_outcome.RequestOutcome`).
 
 Admission as a fixed point: request u's queue and memory are sums over *accepted* earlier requests
 on its server, so accepted[u] is a function of accepted[:u]. Starting from "all accepted", one
@@ -69,8 +70,13 @@ class RequestTerms:
         ``used_mb`` is H_mem_k plus the instances and data already admitted on k this slot.
         """
         delay = self.delay_s(queue_tflop)
-        fits = used_mb + self.data_mb + np.where(new_instance, self.instance_mb, 0.0) <= capacity_mb
-        return delay, (delay <= deadline_s) & fits
+        return delay, (delay <= deadline_s) & self.fits_memory(used_mb, capacity_mb, new_instance)
+
+    def fits_memory(
+        self, used_mb: np.ndarray, capacity_mb: np.ndarray, new_instance: np.ndarray
+    ) -> np.ndarray:
+        """(14): ``used + D_u + new * B_j <= B_k``, with ``used_mb`` as in :meth:`admitted`."""
+        return used_mb + self.data_mb + np.where(new_instance, self.instance_mb, 0.0) <= capacity_mb
 
 
 def request_terms(
@@ -254,18 +260,13 @@ class ServerLoad:
         service: np.ndarray,
         model: np.ndarray,
         server: np.ndarray,
-        deadline_s: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(delay, accepted, new_instance) of requests on slots ``rows`` (all arguments broadcast)."""
+        """(delay, fits_memory, new_instance) of requests on slots ``rows`` (all arguments broadcast);
+        a request is admitted when it also meets its deadline (see :class:`RequestOutcome`)."""
         new = ~self.instances[rows, service, model, server]
-        delay, accepted = terms.admitted(
-            self.queue_tflop[rows, server],
-            self.used_mb[rows, server],
-            network.memory_mb[server],
-            new,
-            deadline_s,
-        )
-        return delay, accepted, new
+        delay = terms.delay_s(self.queue_tflop[rows, server])
+        fits = terms.fits_memory(self.used_mb[rows, server], network.memory_mb[server], new)
+        return delay, fits, new
 
     def commit(
         self,

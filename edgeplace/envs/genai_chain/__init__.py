@@ -10,16 +10,10 @@ from edgeplace.envs.genai_chain.observation import (
     RequestFeature,
 )
 from edgeplace.envs.genai_chain.params import GenAIChainConfig, GenAIChainParams
-from edgeplace.envs.registry import Scenario
 
-SCENARIO = Scenario(
-    scenario_id="genai-chain",
-    make_env=GenAIChainEnv,
-    kpis=tuple(ChainKPI),
-    primary_kpis=(ChainKPI.SLA_SATISFACTION, ChainKPI.UTILITY, ChainKPI.LATENCY_S),
-    description="5-stage GenAI request chains placed on model instances (VAMAPPO paper)",
-    has_splits=True,
-)
+#: The scenario's id: its CLI argument, RLlib env name, Serve route segment and checkpoint tag.
+SCENARIO_ID = "genai-chain"
+
 
 __all__ = [
     "AGENT_IDS",
@@ -32,5 +26,5 @@ __all__ = [
     "ItemFeature",
     "NodeFeature",
     "RequestFeature",
-    "SCENARIO",
+    "SCENARIO_ID",
 ]

@@ -10,11 +10,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from edgeplace.envs.base import EPISODE_INDEX_OPTION, Observation, PlacementEnv, stage_agent_ids
+from edgeplace.envs.base import Observation, stage_agent_ids
 from edgeplace.envs.genai_chain.kpis import ChainKPIs, StageInfo
 from edgeplace.envs.genai_chain.observation import ChainObserver, ChainProgress
 from edgeplace.envs.genai_chain.params import GenAIChainConfig
 from edgeplace.envs.genai_chain.system_model import NodeNoise, RequestProfile
+from edgeplace.envs.turn_based import TurnBasedEnv
 from edgeplace.topology import padded_size
 from edgeplace.workloads.genai_chain import NUM_STAGES, load_workload
 
@@ -22,7 +23,7 @@ AGENT_IDS = tuple(stage_agent_ids(NUM_STAGES))
 AGENT_STAGE = {agent_id: stage for stage, agent_id in enumerate(AGENT_IDS)}
 
 
-class GenAIChainEnv(PlacementEnv):
+class GenAIChainEnv(TurnBasedEnv):
     """Agent ``stage_i`` chooses the model instance (hence the node) of stage i of each request.
 
     Observation: the Dict of :mod:`edgeplace.obs_keys` (request 34, nodes max_nodes x 13, items 227 x 6).
@@ -47,19 +48,16 @@ class GenAIChainEnv(PlacementEnv):
         self.noise = NodeNoise(substrate.num_nodes, self.config.params)
         self.load = np.zeros(substrate.num_nodes)
         self.kpis = ChainKPIs(substrate.num_nodes)
-        self._episode = 0
         self._rows = np.zeros(0, dtype=np.int64)
         self.progress: ChainProgress | None = None
 
     # --- hooks ------------------------------------------------------------------------------
-    def _begin_episode(self, options: Mapping[str, Any]) -> str:
-        self._episode = int(options.get(EPISODE_INDEX_OPTION, self._episode))
+    def _begin_episode(self) -> str:
         num_requests, per_episode = len(self.requests), self.config.requests_per_episode
         if self.config.split == "train":
             self._rows = self.rng.integers(0, num_requests, per_episode)
         else:
-            self._rows = (per_episode * self._episode + np.arange(per_episode)) % num_requests
-        self._episode += 1
+            self._rows = (per_episode * self.episode_index + np.arange(per_episode)) % num_requests
         self.load[:] = 0.0
         self.noise.reset(self.rng)
         self.kpis.reset()
@@ -80,22 +78,11 @@ class GenAIChainEnv(PlacementEnv):
         model, extra_s, reward_offset = self.observer.model, 0.0, 0.0
         if self.config.load_aware_migration:
             action, extra_s = model.migration(progress.request, progress.stage, action, self.load)
-        outcome = model.place(
-            progress.request,
-            progress.stage,
-            progress.anchor_node,
-            action,
-            self.noise.delta,
-            self.load,
-            extra_s,
-        )
+        outcome = progress.place_stage(model, action, self.noise.delta, self.load, extra_s)
         if self.config.load_aware_migration:
             load_ratio = self.load[outcome.node] / model.capacity[outcome.node]
             reward_offset = -self.config.params.load_reward_coeff * load_ratio
         self.kpis.record_stage(outcome)
-        progress.elapsed_s += outcome.latency_s
-        progress.prev_node, progress.pred_quality = outcome.node, outcome.quality
-        progress.stage += 1
         info = StageInfo.of(outcome)
         reward = outcome.reward + reward_offset
         if progress.stage < NUM_STAGES:

@@ -15,7 +15,12 @@ import numpy as np
 
 from edgeplace.envs.base import Observation, placement_observation_space
 from edgeplace.envs.genai_chain.params import GenAIChainParams
-from edgeplace.envs.genai_chain.system_model import ChainSystemModel, RequestProfile, sigmoid_utility
+from edgeplace.envs.genai_chain.system_model import (
+    ChainSystemModel,
+    RequestProfile,
+    StageOutcome,
+    sigmoid_utility,
+)
 from edgeplace.obs_keys import ObsKey
 from edgeplace.topology import pad_nodes
 from edgeplace.workloads.genai_chain import NUM_MODEL_TYPES, NUM_STAGES, GenAIChainWorkload
@@ -94,6 +99,26 @@ class ChainProgress:
     def anchor_node(self) -> int:
         """The node the next stage's input comes from: the predecessor's, or the access node."""
         return self.request.access_node if self.stage == 0 else self.prev_node
+
+    def place_stage(
+        self,
+        model: ChainSystemModel,
+        instance: int,
+        delta: np.ndarray,
+        load: np.ndarray,
+        extra_comm_s: float = 0.0,
+    ) -> StageOutcome:
+        """Put the next stage on ``instance`` and move on to the stage after it: the one stage step of
+        the env (``delta`` the true slowdown) and of Serve (``delta`` the telemetry estimate).
+
+        Adds the stage's demand to ``load`` in place; ``extra_comm_s`` is transfer time paid on top of
+        Eq.1 (a migration's), seconds. Shapes: delta, load (N,).
+        """
+        outcome = model.place(self.request, self.stage, self.anchor_node, instance, delta, load, extra_comm_s)
+        self.elapsed_s += outcome.latency_s
+        self.prev_node, self.pred_quality = outcome.node, outcome.quality
+        self.stage += 1
+        return outcome
 
 
 class ChainObserver:
