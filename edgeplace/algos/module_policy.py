@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -14,6 +14,9 @@ from ray.rllib.core.rl_module.rl_module import RLModule
 
 from edgeplace.algos.checkpoints import MODULE_SUBDIR, read_metadata, resolve_checkpoint
 from edgeplace.policy import Observation
+
+if TYPE_CHECKING:
+    from ray.rllib.algorithms.algorithm import Algorithm
 
 
 class ModulePolicy:
@@ -27,11 +30,13 @@ class ModulePolicy:
 
     Args:
         name: the policy's name in reports.
-        modules: the trained MultiRLModule.
+        modules: the trained MultiRLModule (or its modules by id).
         agent_modules: agent id -> module id.
     """
 
-    def __init__(self, name: str, modules: MultiRLModule, agent_modules: Mapping[str, str]) -> None:
+    def __init__(
+        self, name: str, modules: MultiRLModule | Mapping[str, RLModule], agent_modules: Mapping[str, str]
+    ) -> None:
         self.name = name
         self.modules = modules
         self.agent_modules = dict(agent_modules)
@@ -51,6 +56,13 @@ class ModulePolicy:
         return cls(
             name or metadata.get("name", checkpoint.parent.parent.name), modules, metadata["agent_modules"]
         )
+
+    @classmethod
+    def from_algorithm(cls, algo: Algorithm, agent_ids: Sequence[str], name: str = "trained") -> ModulePolicy:
+        """The policy of a running algorithm's modules, as its checkpoint would restore them (the
+        modules of its local EnvRunner, which PPO syncs after every update). Puts them in eval mode."""
+        mapping = {agent: algo.config.policy_mapping_fn(agent, None) for agent in agent_ids}
+        return cls(name, {mid: algo.get_module(mid) for mid in set(mapping.values())}, mapping)
 
     def batch_logits(self, agent_id: str, batch: Observation) -> np.ndarray:
         """Masked action logits of B observations of one agent, already stacked per key.

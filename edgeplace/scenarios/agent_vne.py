@@ -26,6 +26,7 @@ AGENTVNE = AlgorithmSpec(
         ("env_config", "model", *(f"algo_options.{name}" for name in PRETRAIN_OPTIONS)),
     ),
     learner_metrics=PPO_LEARNER_METRICS,
+    live_policy=Lazy("edgeplace.algos.agentvne.policy:AgentVNEPolicy.from_algorithm"),
 )
 
 SPEC = ScenarioSpec(

@@ -12,6 +12,7 @@ from edgeplace.scenarios.lazy import Lazy
 from edgeplace.scenarios.spec import AlgorithmSpec, ReproduceSpec, ScenarioSpec
 
 _PLACEMENT_MODULE = Lazy("edgeplace.models.placement_ppo_module:placement_module_spec")
+_MODULE_POLICY = Lazy("edgeplace.algos.module_policy:ModulePolicy.from_algorithm")
 _VAMAPPO = Lazy("edgeplace.algos.vamappo.build:build_vamappo_config")
 _COORDINATION = Lazy("edgeplace.algos.vamappo.coordination:genai_chain_coordination")
 
@@ -22,6 +23,7 @@ ALGORITHMS = {
         takes_options=False,
         learner_metrics=PPO_LEARNER_METRICS,
         module_spec=_PLACEMENT_MODULE,
+        live_policy=_MODULE_POLICY,
     ),
     "metappo": AlgorithmSpec(
         Lazy("edgeplace.algos.metappo:build_metappo_config"),
@@ -29,6 +31,7 @@ ALGORITHMS = {
         takes_options=False,
         learner_metrics=PPO_LEARNER_METRICS,
         module_spec=_PLACEMENT_MODULE,
+        live_policy=_MODULE_POLICY,
     ),
     **{
         name: AlgorithmSpec(
@@ -36,6 +39,7 @@ ALGORITHMS = {
             preset.description,
             learner_metrics=VAMAPPO_LEARNER_METRICS,
             module_spec=_PLACEMENT_MODULE,
+            live_policy=_MODULE_POLICY,
         )
         for name, preset in VAMAPPO_PRESETS.items()
     },

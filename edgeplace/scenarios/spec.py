@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from edgeplace.scenarios.lazy import Lazy, resolved
 
 if TYPE_CHECKING:
+    from ray.rllib.algorithms.algorithm import Algorithm
     from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.env.multi_agent_env import MultiAgentEnv
@@ -78,6 +79,9 @@ class AlgorithmSpec:
     module_spec: Callable[[Mapping[str, Any]], RLModuleSpec] | None = None
     """``model_config -> RLModuleSpec`` of one module, for builders that configure RLlib's own
     algorithms (MAPPO) on the scenario's observations; None where the builder fixes its module."""
+    live_policy: Callable[[Algorithm, Sequence[str]], Policy] | None = None
+    """``(algorithm, agent ids) -> Policy``: what a running algorithm's checkpoint would restore to,
+    read from the algorithm itself (the contract tests check that the two act alike)."""
 
 
 @dataclass(frozen=True)

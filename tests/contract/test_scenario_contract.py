@@ -10,6 +10,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from edgeplace.algos.checkpoints import checkpoint_metadata, save_checkpoint
+from edgeplace.algos.registry import build_algorithm_config
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, MaskedActionError
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.obs_keys import ObsKey
@@ -142,3 +144,35 @@ def test_a_restored_checkpoint_acts_like_the_saved_policy(smoke, trained):
     agents = spec.make_env(env_config).possible_agents
     assert all(set(kpis) == spec.reported_kpis(agents) for kpis in runs[0])
     assert all(math.isfinite(value) or math.isnan(value) for kpis in runs[0] for value in kpis.values())
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_a_restored_checkpoint_acts_like_the_trained_algorithm(smoke, tmp_path):
+    """One iteration of the smoke run, then the algorithm's own policy and the one its checkpoint
+    restores play the same episodes alike."""
+    if smoke.train is None:
+        pytest.skip(f"{smoke.spec.scenario_id} ships no smoke sweep to train")
+    spec, config, env_config = smoke.spec, smoke.train, smoke.env_config
+    live_policy = spec.algorithm(config.algo).live_policy
+    if live_policy is None:
+        pytest.skip(f"{config.algo} declares no live_policy")
+    agents = spec.make_env(env_config).possible_agents
+    algo = build_algorithm_config(config).build_algo()
+    try:
+        algo.train()
+        live = live_policy(algo, agents)
+        modules = {agent: algo.config.policy_mapping_fn(agent, None) for agent in agents}
+        metadata = checkpoint_metadata(config, modules, iteration=1, timesteps=0, wall_s=0.0)
+        checkpoint = save_checkpoint(algo, tmp_path, 1, metadata, keep=1)
+    finally:
+        algo.stop()
+    restored = spec.policy_from_checkpoint(checkpoint, env_config=env_config)
+    timed = set(spec.wall_clock_kpis)
+    played = [
+        [
+            {k: v for k, v in kpis.items() if k not in timed}
+            for kpis in run_episodes(lambda: spec.make_env(env_config), policy, seed=4, episodes=2)
+        ]
+        for policy in (live, restored)
+    ]
+    assert played[0] == played[1]

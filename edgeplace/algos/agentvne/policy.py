@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from edgeplace.envs.agent_vne import AGENT_ID, StaticNetwork, VNEObsKey, static_
 from edgeplace.envs.agent_vne.decoder import DEFAULT_RESTARTS
 from edgeplace.models.resource_similarity import ResourceSimilarityNetwork
 from edgeplace.policy import Observation
+
+if TYPE_CHECKING:
+    from ray.rllib.algorithms.algorithm import Algorithm
 
 #: Environment variable naming the checkpoint of the registered ``agentvne`` policy.
 AGENTVNE_CHECKPOINT_ENV = "EDGEPLACE_AGENTVNE_CHECKPOINT"
@@ -78,6 +81,15 @@ class AgentVNEPolicy:
         with torch.inference_mode():
             scores = self.network.log_similarity(graph_pair(tensors, self.adjacency))
             return masked_log_pi(scores, tensors).numpy()
+
+    @classmethod
+    def from_algorithm(
+        cls, algo: Algorithm, agent_ids: Sequence[str], name: str = "trained"
+    ) -> AgentVNEPolicy:
+        """The policy of a running fine-tuning algorithm's network, as its checkpoint would restore it."""
+        (agent,) = agent_ids
+        module = algo.get_module(algo.config.policy_mapping_fn(agent, None))
+        return cls(module.similarity, module.static, restarts=module.vne_config.restarts, name=name)
 
     @classmethod
     def from_checkpoint(
