@@ -43,6 +43,12 @@ class SimultaneousEnv(ScenarioEnv):
         """Apply the checked joint action (one entry per agent, in ``possible_agents`` order) at step
         ``self.t``; return the rewards and infos of every agent."""
 
+    def joint_view(self) -> Any | None:
+        """The env's own joint view for the joint-transition algorithms (global state, actor inputs,
+        action structure, masks, reward parts: :class:`edgeplace.algos.hisper.joint_view.JointView`);
+        None, the default, gives them the generic view of its flattened observations."""
+        return None
+
     # --- MultiAgentEnv API ------------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: Mapping[str, Any] | None = None

@@ -12,6 +12,7 @@ from edgeplace.scenarios.lazy import Lazy
 from edgeplace.scenarios.spec import AlgorithmSpec, ReproduceSpec, ScenarioSpec
 
 _HISPER = Lazy("edgeplace.algos.hisper.build:build_hisper_config")
+_LIVE_POLICY = Lazy("edgeplace.algos.hisper.policy:HISPERPolicy.from_algorithm")
 _PRESET_DESCRIPTIONS = {
     "hisper": "HISPER: HASAC with autoregressive heads and the hybrid-reward critic",
     "hasac": "HASAC: soft actor-critic, factorised heads, one reward",
@@ -22,7 +23,10 @@ _PRESET_DESCRIPTIONS = {
 ALGORITHMS = {
     **{
         name: AlgorithmSpec(
-            partial(_HISPER, preset=name), _PRESET_DESCRIPTIONS[name], learner_metrics=HISPER_LEARNER_METRICS
+            partial(_HISPER, preset=name),
+            _PRESET_DESCRIPTIONS[name],
+            learner_metrics=HISPER_LEARNER_METRICS,
+            live_policy=_LIVE_POLICY,
         )
         for name in HISPER_PRESETS
     },
@@ -30,6 +34,7 @@ ALGORITHMS = {
         Lazy("edgeplace.algos.hisper.build:build_happo_config"),
         "HAPPO: heterogeneous-agent PPO (sequential updates)",
         learner_metrics=HAPPO_LEARNER_METRICS,
+        live_policy=_LIVE_POLICY,
     ),
 }
 

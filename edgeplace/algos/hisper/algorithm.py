@@ -31,7 +31,7 @@ from ray.rllib.utils.annotations import override
 from ray.rllib.utils.checkpoints import Checkpointable
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS
 
-from edgeplace.algos.hisper.collector import FinishedEpisode, uniform_actions
+from edgeplace.algos.hisper.collector import FinishedEpisode
 from edgeplace.algos.hisper.config import HISPERConfig
 from edgeplace.algos.hisper.joint_algorithm import JointAlgorithm, JointMetric
 from edgeplace.algos.hisper.learner import HISPERLearner
@@ -57,11 +57,11 @@ class HISPER(JointAlgorithm):
         self.learner = HISPERLearner(
             self.layout, self.masks, settings, self.config.gamma, seeds[0], self.device
         )
-        g, a = self.layout.state_dim, len(self.agents)
+        g, a, k = self.layout.state_dim, len(self.agents), len(self.layout.sizes)
         columns = {
             "state": Column((g,), "float32"),
-            "actions": Column((a, 3), "int16"),
-            "rewards": Column((3,), "float32"),
+            "actions": Column((a, k), "int16"),
+            "rewards": Column((self.layout.reward_parts,), "float32"),
             "next_state": Column((g,), "float32"),
             "terminated": Column((), "bool"),
         }
@@ -98,12 +98,12 @@ class HISPER(JointAlgorithm):
         self.log_iteration(s.steps_per_iteration, finished, stats, evaluation, timers)
 
     def prefill(self) -> None:
-        """Fill the buffer with ``prefill_steps`` transitions of uniform-random joint actions (rounded up
-        to whole rounds of the collector's envs), then warm the critic up on them."""
+        """Fill the buffer with ``prefill_steps`` transitions of uniform-random allowed joint actions
+        (rounded up to whole rounds of the collector's envs), then warm the critic up on them."""
         envs = self.collector.num_envs
         rounds = -(-self.settings.prefill_steps // envs)
         for _ in range(rounds):
-            rows, _ = self.collector.step(uniform_actions(self.collector.envs[0], self.prefill_rng, envs))
+            rows, _ = self.collector.step(self.collector.random_actions(self.prefill_rng))
             self.replay.add(rows)
         batch_size = self.config.train_batch_size_per_learner
         for _ in range(self.settings.critic_warmup_updates):

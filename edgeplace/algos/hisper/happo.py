@@ -1,10 +1,10 @@
 """``HAPPO``: heterogeneous-agent PPO (spec: papers/hisper.md, section g) as an RLlib Algorithm.
 
 On-policy, no replay: each ``training_step`` collects ``steps_per_iteration`` env steps with sampled
-actions (20 envs x 100 slots), computes GAE on the team reward with the centralised V(s), runs the
-agents' sequential PPO epochs with the correction factor M (:class:`HAPPOLearner`), then the critic's,
-and evaluates on the fixed seeds when due. Collector, device, results and checkpoints are those of
-:class:`~edgeplace.algos.hisper.joint_algorithm.JointAlgorithm`.
+actions (dnn-inference: 20 envs x 100 slots), computes GAE on the team reward with the centralised
+V(s), runs the agents' sequential PPO epochs with the correction factor M (:class:`HAPPOLearner`),
+then the critic's, and evaluates on the fixed seeds when due. Collector, device, results and
+checkpoints are those of :class:`~edgeplace.algos.hisper.joint_algorithm.JointAlgorithm`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class HAPPO(JointAlgorithm):
         e, a, g = self.collector.num_envs, len(self.agents), self.layout.state_dim
         rollout = Rollout(
             state=np.zeros((rounds, e, g), np.float32),
-            actions=np.zeros((rounds, e, a, 3), np.int64),
+            actions=np.zeros((rounds, e, a, len(self.layout.sizes)), np.int64),
             log_pi=np.zeros((rounds, e, a), np.float32),
             rewards=np.zeros((rounds, e), np.float32),
             next_state=np.zeros((rounds, e, g), np.float32),

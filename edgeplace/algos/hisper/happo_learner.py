@@ -25,7 +25,7 @@ from edgeplace.models.autoregressive_head import ActionMode, HeadOutput
 class Rollout:
     """T lockstep steps of E envs, as collected (numpy).
 
-    Shapes: state, next_state (T, E, G); actions (T, E, A, 3); log_pi (T, E, A) (joint over the
+    Shapes: state, next_state (T, E, G); actions (T, E, A, K); log_pi (T, E, A) (joint over the
     sub-actions, per agent); rewards (T, E) team reward; terminated, episode_end (T, E) bool.
     """
 
@@ -43,7 +43,7 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
 
     Args:
         layout: The global state's layout.
-        masks: Structural action masks, bool (A, 16 + 4 + P).
+        masks: Structural action masks, bool (A, sum(layout.sizes)).
         settings: HAPPO's hyperparameters.
         gamma: Discount.
         seed: Seed of the initial weights, the action sampler and the agent orders.
@@ -80,14 +80,15 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
     def policy(self, state: Tensor, mode: ActionMode) -> HeadOutput:
         """Every agent's action at global states (B, G), one batched forward. -> * = (A, B)."""
         requests, servers, links = actor_inputs(self.layout, state)
+        masks = self.head_masks(state)
         return group_forward(
-            self.actors, requests, servers, links, self.group_masks, mode=mode, generator=self.generator
+            self.actors, requests, servers, links, masks, mode=mode, generator=self.generator
         )
 
     @torch.inference_mode()
     def act_with_log_prob(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sampled joint actions and their per-agent log-probabilities.
-        Shapes: (E, G) -> (E, A, 3), (E, A)."""
+        Shapes: (E, G) -> (E, A, K), (E, A)."""
         out = self.policy(
             torch.as_tensor(np.asarray(state, np.float32), device=self.device), ActionMode.SAMPLE
         )
@@ -95,7 +96,7 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
 
     @torch.inference_mode()
     def act(self, state: np.ndarray, *, explore: bool = True) -> np.ndarray:
-        """Joint actions (E, A, 3): samples, or the argmax path without ``explore``."""
+        """Joint actions (E, A, K): samples, or the argmax path without ``explore``."""
         mode = ActionMode.SAMPLE if explore else ActionMode.ARGMAX
         out = self.policy(torch.as_tensor(np.asarray(state, np.float32), device=self.device), mode)
         return out.actions.transpose(0, 1).cpu().numpy()
@@ -124,7 +125,7 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
             )
         advantages, returns = advantages.reshape(-1), returns.reshape(-1)
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-5)
-        actions = torch.as_tensor(rollout.actions, device=dev).reshape(t * e, self.num_agents, 3).long()
+        actions = torch.as_tensor(rollout.actions, device=dev).flatten(0, 1).long()  # (T E, A, K)
         old_log_pi = torch.as_tensor(rollout.log_pi, dtype=torch.float32, device=dev).reshape(t * e, -1)
         stats = self._actor_updates(state, actions, old_log_pi, advantages)
         stats[PPOMetric.VF_LOSS] = self._critic_updates(state, returns)
@@ -141,14 +142,19 @@ class HAPPOLearner(PerAgentActorsCheckpointable):
     ) -> dict[str, Tensor]:
         s = self.settings
         requests, servers, links = actor_inputs(self.layout, state)
+        head_masks = self.head_masks(state)  # K x (A, B, n_k)
         factor = torch.ones_like(advantages)  # M
         stats: dict[str, Tensor] = {}
         for n in self.rng.permutation(self.num_agents).tolist():
-            actor, masks = self.actors[n], [m[n] for m in self.masks]
+            actor, masks = self.actors[n], [m[n] for m in head_masks]
             for _ in range(s.epochs):
                 for index in self._minibatches(state.shape[0]):
                     out = actor.evaluate(
-                        requests[n][index], servers[index], links[index], actions[index, n], masks
+                        requests[n][index],
+                        servers[index],
+                        links[index],
+                        actions[index, n],
+                        [m[index] for m in masks],
                     )
                     surrogate = happo_surrogate(
                         out.log_pi, old_log_pi[index, n], factor[index], advantages[index], s.clip

@@ -1,4 +1,6 @@
-"""The RLlib Algorithm scaffolding shared by HISPER/HASAC and HAPPO on the dnn-inference scenario.
+"""The RLlib Algorithm scaffolding shared by HISPER/HASAC and HAPPO on any simultaneous-agent env (its
+:func:`~edgeplace.algos.hisper.joint_view.joint_view` gives the global state, actor inputs, action
+structure, masks and reward parts).
 
 RLlib's default set-up samples per-module data through EnvRunners and updates each module
 independently; these algorithms need time-aligned joint transitions and sequential multi-agent
@@ -21,7 +23,7 @@ Subclasses set ``self.settings`` (with ``steps_per_iteration``, ``eval_interval_
 
 Results (``algo.train()``): ``env_runners/episode_return_mean`` and ``env_runners/kpi_<name>``
 (scenario-level KPIs) over the last ``metrics_num_episodes_for_smoothing`` training episodes (the
-return is the team return, the sum of r over the episode's slots);
+return is the team return, the sum of the reward parts over the episode's steps);
 ``env_runners/num_env_steps_sampled_lifetime`` (joint transitions) and
 ``num_agent_steps_sampled_lifetime`` (per agent: the same count); the evaluation's means under
 ``evaluation/env_runners/...``, per-agent KPIs included (present in the iterations that evaluated: the
@@ -58,8 +60,7 @@ from ray.tune import PlacementGroupFactory
 from edgeplace.algos.hisper.collector import FinishedEpisode, JointCollector, evaluate
 from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.kpi_callback import KPI_METRIC_PREFIX
-from edgeplace.envs.dnn_inference.env import DnnInferenceEnv
-from edgeplace.envs.dnn_inference.state import agent_service
+from edgeplace.envs.simultaneous import SimultaneousEnv
 
 LEARNER_COMPONENT = "joint_learner"
 CRITIC_MODULE = "critic"
@@ -92,14 +93,14 @@ class JointAlgorithm(Algorithm):
         self._set_up_metrics()  # RLlib's Prometheus timers of step()
         streams = np.random.SeedSequence(int(self.config.seed or 0)).generate_state(4)
         envs = [self._make_env(i) for i in range(self.config.num_envs_per_env_runner)]
-        env = envs[0]
-        self.agents = tuple(env.possible_agents)
-        self.layout = JointStateLayout.from_layout(env.layout, self.agents)
         self.collector = JointCollector(envs, seed=int(streams[0]))
-        self.masks = np.stack([env.layout.action_mask(agent_service(agent)) for agent in self.agents]) > 0
+        view = self.collector.view
+        self.agents = tuple(view.agents)
+        self.layout = JointStateLayout.from_view(view)
+        self.masks = view.structural_masks
         self.device = get_device(self.config, self.config.num_gpus_per_learner)
         self.env_steps = 0
-        self._eval_envs: list[DnnInferenceEnv] | None = None
+        self._eval_envs: list[SimultaneousEnv] | None = None
         self.build_learner([int(seed) for seed in streams[1:]])
         self.next_eval_step = 0  # the first iteration evaluates (then every eval_interval_steps)
 
@@ -121,11 +122,12 @@ class JointAlgorithm(Algorithm):
         """Set ``self.settings`` and ``self.learner`` (and any other state), drawing on three seeds."""
         raise NotImplementedError
 
-    def _make_env(self, index: int) -> DnnInferenceEnv:
+    def _make_env(self, index: int) -> SimultaneousEnv:
         env = self.env_creator(EnvContext(dict(self.config.env_config), worker_index=0, vector_index=index))
-        if not isinstance(env, DnnInferenceEnv):
+        if not isinstance(env, SimultaneousEnv):
             raise TypeError(
-                f"{type(self).__name__} trains the dnn-inference scenario, got {type(env).__name__}"
+                f"{type(self).__name__} trains simultaneous-agent envs (every agent acts every step), "
+                f"got {type(env).__name__}"
             )
         return env
 

@@ -36,13 +36,11 @@ from edgeplace.models.hybrid_critic import (
     sub_action_encoding,
 )
 
-REWARD_PARTS = 3  # accuracy, delay, cost
-
 
 class Batch:
     """A sampled batch of joint transitions as tensors on the learner's device.
 
-    Shapes: state, next_state (B, G) float32; actions (B, A, 3) int64; rewards (B, 3) float32 (the
+    Shapes: state, next_state (B, G) float32; actions (B, A, K) int64; rewards (B, P) float32 (the
     reward parts); terminated (B,) bool.
     """
 
@@ -61,8 +59,9 @@ class HISPERLearner(PerAgentActorsCheckpointable):
     """Actors (one per agent), twin critic + target, Adam optimisers; ``act`` and ``update``.
 
     Args:
-        layout: The global state's layout (agents in processing order, widths).
-        masks: The agents' structural action masks, bool (A, 16 + 4 + P).
+        layout: The global state's layout (agents in processing order, widths, sub-action sizes, reward
+            parts).
+        masks: The agents' structural action masks, bool (A, sum(layout.sizes)).
         settings: Switches and hyperparameters.
         gamma: Discount.
         seed: Seed of the initial weights and of the learner's generators.
@@ -78,7 +77,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         seed: int,
         device: torch.device | str = "cpu",
     ) -> None:
-        self.reward_parts = REWARD_PARTS if settings.hybrid_reward else 1
+        self.reward_parts = layout.reward_parts if settings.hybrid_reward else 1
         self.critic = self._build_actors(
             layout,
             masks,
@@ -108,15 +107,16 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         """Every agent's action at global states ``state`` (B, G), one batched forward.
         Shapes: -> HeadOutput with * = (A, B)."""
         requests, servers, links = self.actor_inputs(state)
+        masks = self.head_masks(state)
         with torch.set_grad_enabled(grad):
             return group_forward(
-                self.actors, requests, servers, links, self.group_masks, mode=mode, generator=self.generator
+                self.actors, requests, servers, links, masks, mode=mode, generator=self.generator
             )
 
     @torch.inference_mode()
     def act(self, state: np.ndarray, *, explore: bool = True) -> np.ndarray:
         """Joint actions for global states (E, G): samples, or the argmax path without ``explore``.
-        Shapes: -> (E, A, 3) int64."""
+        Shapes: -> (E, A, K) int64."""
         tensor = torch.as_tensor(np.asarray(state, dtype=np.float32), device=self.device)
         mode = ActionMode.SAMPLE if explore else ActionMode.ARGMAX
         return self.policy(tensor, mode).actions.transpose(0, 1).cpu().numpy()
@@ -138,8 +138,8 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         return {HISPERMetric.ALPHA: self.alpha, **dict(zip(stats, values, strict=True))}
 
     def rewards(self, batch: Batch) -> Tensor:
-        """The critic's reward targets: the 3 parts, or their sum for a one-output critic. -> (B, P)."""
-        return batch.rewards if self.reward_parts == REWARD_PARTS else batch.rewards.sum(-1, keepdim=True)
+        """The critic's reward targets: the parts, or their sum for a one-output critic. -> (B, P)."""
+        return batch.rewards if self.settings.hybrid_reward else batch.rewards.sum(-1, keepdim=True)
 
     def targets(self, batch: Batch) -> Tensor:
         """Eq. 31 with fresh next actions from the current actors. Shapes: -> (B, P)."""
@@ -171,6 +171,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         """Eq. 33: agents in a random order, each one Adam step against the critic (frozen) with the
         earlier agents' fresh actions."""
         requests, servers, links = self.actor_inputs(batch.state)
+        head_masks = self.head_masks(batch.state)
         with torch.no_grad():
             joint = self.encode(self.policy(batch.state, ActionMode.SAMPLE)).transpose(0, 1).contiguous()
             encoded = self.critic.encode(batch.state)  # (2, B, .): constant over the actor steps
@@ -179,7 +180,7 @@ class HISPERLearner(PerAgentActorsCheckpointable):
         temperature = self.settings.gumbel_temperature
 
         def forward(n: int, mode: ActionMode) -> HeadOutput:
-            masks = [m[n] for m in self.masks]
+            masks = [m[n] for m in head_masks]
             return self.actors[n](
                 requests[n],
                 servers,

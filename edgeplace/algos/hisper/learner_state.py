@@ -14,7 +14,6 @@ from torch import Tensor, nn
 
 from edgeplace.algos.hisper.actor import Actor, ActorSpec
 from edgeplace.algos.hisper.joint_view import JointStateLayout
-from edgeplace.workloads.dnn_inference import MAX_MODELS, NUM_CONFIGS
 
 
 def to_cpu(obj: Any) -> Any:
@@ -46,15 +45,16 @@ class PerAgentActorsCheckpointable(Checkpointable):
         """Set the attributes both learners share (sizes, masks, one actor per agent, generators) and
         build the actors and then ``critic()`` under one seeded RNG fork; return the critic on device.
 
-        Shapes: masks (A, 16 + MAX_MODELS + P) bool, True = allowed sub-action.
+        Shapes: masks (A, sum(layout.sizes)) bool, the structural masks, True = allowed sub-action.
         """
         self.layout, self.settings, self.gamma, self.seed = layout, settings, float(gamma), int(seed)
         self.device = torch.device(device)
         self.num_agents = layout.num_agents
-        self.sizes = (NUM_CONFIGS, MAX_MODELS, masks.shape[1] - NUM_CONFIGS - MAX_MODELS)
+        self.sizes = layout.sizes
         self.masks_np = np.asarray(masks, dtype=bool)
-        self.masks = list(torch.as_tensor(self.masks_np, device=self.device).split(self.sizes, dim=-1))
-        self.group_masks = [m.unsqueeze(1) for m in self.masks]  # 3 x (A, 1, n_k)
+        self.structural_masks = torch.as_tensor(self.masks_np, device=self.device)  # (A, W)
+        self.masks = list(self.structural_masks.split(self.sizes, dim=-1))
+        self.group_masks = [m.unsqueeze(1) for m in self.masks]  # K x (A, 1, n_k)
         self.actor_spec = ActorSpec(
             request_dim=layout.request_dim,
             server_dim=layout.server_dim,
@@ -74,6 +74,17 @@ class PerAgentActorsCheckpointable(Checkpointable):
         self.updates = 0
         return network
 
+    def head_masks(self, state: Tensor) -> list[Tensor]:
+        """Every agent's masks at global states ``state`` (B, G): the structural masks, restricted by the
+        masks stored in the state where the layout has them. Shapes: -> K x (A, B, n_k) bool."""
+        layout, batch = self.layout, state.shape[0]
+        if not layout.masks_in_state:
+            return [m.expand(-1, batch, -1) for m in self.group_masks]
+        blocks = state[:, : layout.num_agents * layout.agent_dim].unflatten(1, (layout.num_agents, -1))
+        stored = blocks[..., layout.request_dim : layout.request_dim + layout.mask_dim] > 0.5  # (B, A, W)
+        masks = stored.transpose(0, 1) & self.structural_masks.unsqueeze(1)  # (A, B, W)
+        return list(masks.split(self.sizes, dim=-1))
+
     def critic_parts(self) -> dict[str, Any]:
         """Name -> object with ``state_dict``/``load_state_dict`` saved beside the actors."""
         raise NotImplementedError
@@ -83,6 +94,7 @@ class PerAgentActorsCheckpointable(Checkpointable):
         return to_cpu(
             {
                 "actor_spec": dataclasses.asdict(self.actor_spec),
+                "reader": self.layout.reader.to_dict(),
                 "agents": list(self.layout.agents),
                 "masks": self.masks_np,
                 "actors": [actor.state_dict() for actor in self.actors],

@@ -16,9 +16,14 @@ from edgeplace.algos.checkpoints import CheckpointError, read_metadata, resolve_
 from edgeplace.algos.hisper.actor import Actor, ActorSpec, group_forward
 from edgeplace.algos.hisper.joint_algorithm import LEARNER_COMPONENT
 from edgeplace.algos.hisper.learner import HISPERLearner
-from edgeplace.envs.dnn_inference.state import DnnObsKey
+from edgeplace.algos.hisper.observation_reader import ObservationReader
+from edgeplace.envs.dnn_inference.joint_view import DnnJointView
 from edgeplace.models.autoregressive_head import ActionMode
 from edgeplace.policy import Observation
+
+#: The reader of dnn-inference observations (``req`` own, ``servers`` and ``links`` shared, structural
+#: masks): the default, and that of checkpoints saved before readers were (all dnn-inference's).
+DNN_READER = ObservationReader(DnnJointView.own_keys, DnnJointView.shared_keys)
 
 
 class HISPERPolicy:
@@ -28,17 +33,25 @@ class HISPERPolicy:
         name: The policy's name in reports.
         actors: One actor per agent, in ``agents`` order.
         agents: Agent ids.
-        masks: Structural action masks, bool (A, 16 + 4 + P).
+        masks: Structural action masks over the padded sub-actions, bool (A, sum(sizes)).
+        reader: How the actors' inputs and masks are read from observations.
     """
 
-    def __init__(self, name: str, actors: Sequence[Actor], agents: Sequence[str], masks: np.ndarray) -> None:
+    def __init__(
+        self,
+        name: str,
+        actors: Sequence[Actor],
+        agents: Sequence[str],
+        masks: np.ndarray,
+        reader: ObservationReader = DNN_READER,
+    ) -> None:
         if len(actors) != len(agents) or len(masks) != len(agents):
             raise ValueError(f"need one actor and mask per agent: {len(actors)}, {len(masks)}, {len(agents)}")
         self.name = name
         self.actors = [actor.cpu().eval() for actor in actors]
         self.index = {agent: n for n, agent in enumerate(agents)}
-        sizes = actors[0].spec.sizes
-        self.masks = list(torch.as_tensor(np.asarray(masks, dtype=bool)).split(sizes, dim=-1))  # 3 x (A, n_k)
+        self.masks = np.asarray(masks, dtype=bool)  # (A, W)
+        self.reader = reader
 
     @classmethod
     def from_learner(cls, learner: HISPERLearner, name: str = "hisper") -> HISPERPolicy:
@@ -48,7 +61,13 @@ class HISPERPolicy:
             copy = Actor(actor.spec)
             copy.load_state_dict({k: v.detach().cpu() for k, v in actor.state_dict().items()})
             actors.append(copy)
-        return cls(name, actors, learner.layout.agents, learner.masks_np)
+        return cls(name, actors, learner.layout.agents, learner.masks_np, learner.layout.reader)
+
+    @classmethod
+    def from_algorithm(cls, algo: Any, agent_ids: Sequence[str], name: str = "trained") -> HISPERPolicy:
+        """The policy of a running HISPER-family or HAPPO algorithm (its learner's actors, which hold
+        the agents), as its checkpoint would restore it."""
+        return cls.from_learner(algo.learner, name)
 
     @classmethod
     def from_checkpoint(
@@ -74,11 +93,12 @@ class HISPERPolicy:
             actor = Actor(spec)
             actor.load_state_dict(weights)
             actors.append(actor)
-        return cls(name or metadata.get("name", "hisper"), actors, state["agents"], state["masks"])
+        reader = ObservationReader.from_dict(state["reader"]) if "reader" in state else DNN_READER
+        return cls(name or metadata.get("name", "hisper"), actors, state["agents"], state["masks"], reader)
 
     @torch.inference_mode()
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
-        """Greedy (configuration, model, server) per row. Shapes: -> (B, 3) int64.
+        """Greedy padded sub-actions per row. Shapes: -> (B, K) int64, or (B,) for Discrete agents.
 
         Rows are grouped by agent; when every agent present has the same number of rows (lockstep
         evaluation), all of them act in one batched forward, else one forward per agent.
@@ -88,27 +108,33 @@ class HISPERPolicy:
             if agent not in self.index:
                 raise KeyError(f"unknown agent {agent!r}; this policy acts for {sorted(self.index)}")
             rows.setdefault(self.index[agent], []).append(row)
-        out = np.zeros((len(agent_ids), 3), dtype=np.int64)
+        spec = self.actors[0].spec
+        out = np.zeros((len(agent_ids), len(spec.sizes)), dtype=np.int64)
         counts = {len(r) for r in rows.values()}
         groups = [list(rows)] if len(counts) == 1 else [[n] for n in rows]
         for group in groups:
-            picked = [rows[n] for n in group]  # (G, B) row indices
-
-            def stack(key: str, picked: list[list[int]] = picked) -> torch.Tensor:
-                return torch.as_tensor(
-                    np.stack([[np.asarray(observations[r][key], np.float32) for r in rs] for rs in picked])
-                )  # (G, B, F)
-
-            masks = [m[group].unsqueeze(1) for m in self.masks]  # 3 x (G, 1, n_k)
+            picked = [[observations[r] for r in rows[n]] for n in group]  # (G, B) observations
+            own = np.stack([self.reader.own(obs, spec.request_dim) for obs in picked])  # (G, B, R)
+            shared = [
+                np.stack(parts) for parts in zip(*(self.reader.shared(obs) for obs in picked), strict=True)
+            ]
+            absent = np.zeros((*own.shape[:2], 0), dtype=np.float32)
+            servers, links = [*shared, absent, absent][:2]  # (G, B, S), (G, B, L); absent: width 0
+            masks = np.stack(
+                [
+                    self.reader.masks(obs, np.broadcast_to(self.masks[n], (len(obs), self.masks.shape[1])))
+                    for n, obs in zip(group, picked, strict=True)
+                ]
+            )  # (G, B, W)
             result = group_forward(
                 [self.actors[n] for n in group],
-                stack(DnnObsKey.REQUEST),
-                stack(DnnObsKey.SERVERS),
-                stack(DnnObsKey.LINKS),
-                masks,
+                torch.as_tensor(own),
+                torch.as_tensor(servers),
+                torch.as_tensor(links),
+                list(torch.as_tensor(masks).split(spec.sizes, dim=-1)),  # K x (G, B, n_k)
                 mode=ActionMode.ARGMAX,
             )
-            actions = result.actions.numpy()  # (G, B, 3)
-            for g, rs in enumerate(picked):
-                out[rs] = actions[g]
-        return out
+            actions = result.actions.numpy()  # (G, B, K)
+            for g, n in enumerate(group):
+                out[rows[n]] = actions[g]
+        return out[:, 0] if self.reader.discrete else out

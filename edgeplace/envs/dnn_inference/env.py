@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from edgeplace.envs.base import MaskedActionError, Observation
+from edgeplace.envs.dnn_inference.joint_view import DnnJointView
 from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs, step_infos
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
 from edgeplace.envs.dnn_inference.observer import SlotObserver
@@ -101,6 +102,10 @@ class DnnInferenceEnv(SimultaneousEnv):
 
     def _episode_kpis(self) -> dict[str, float]:
         return self.kpis.summary()
+
+    def joint_view(self) -> DnnJointView:
+        """Its own view for the joint-transition algorithms (the paper's global state)."""
+        return DnnJointView(self.layout, self.possible_agents)
 
     # --- helpers ----------------------------------------------------------------------------
     def slot_requests(self, t: int) -> SlotRequests:
