@@ -15,13 +15,14 @@ import numpy as np
 import pydantic_core
 from pydantic import BaseModel, Field
 
-from edgeplace.algos.module_policy import ModulePolicy
+from edgeplace.policy import Policy
 from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.placer import ScenarioPlacer, ScenarioSchemas
 from edgeplace.serve.schema_narrowing import SchemaComponents, narrow_lengths
 from edgeplace.serve.schemas import STRICT_INPUT, BatchPlacement, PlaceBatchRequest, PlaceRequest
 from edgeplace.serve.sources import PolicySource
 from edgeplace_toy.env import AGENTS, CAPACITY, DEMANDS, ToyConfig, observe, place
+from edgeplace_toy.policies import load_policy
 
 
 class ToyState(BaseModel):
@@ -67,7 +68,7 @@ class ToyJob:
 
 
 class ToyPlacer(ScenarioPlacer[np.ndarray, ToyJob]):
-    """Places toy requests with one trained MAPPO policy."""
+    """Places toy requests with one trained policy (of any of the toy's algorithms)."""
 
     scenario = "toy"
     schemas = ScenarioSchemas(ToyPlaceRequest, ToyPlacement, ToyPlaceBatchRequest, ToyBatchPlacement)
@@ -76,12 +77,12 @@ class ToyPlacer(ScenarioPlacer[np.ndarray, ToyJob]):
     place_batch_summary = "Place each request independently on the same loads."
     decisions_per_request = len(AGENTS)
 
-    policy: ModulePolicy
+    policy: Policy
     config: ToyConfig
 
     @classmethod
-    def restore(cls, source: PolicySource) -> ModulePolicy:
-        return ModulePolicy.from_checkpoint(source.checkpoint, name=source.name)
+    def restore(cls, source: PolicySource) -> Policy:
+        return load_policy(source.checkpoint, name=source.name)
 
     @property
     def num_nodes(self) -> int:
