@@ -147,6 +147,7 @@ def evaluate(
     """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
     from edgeplace.algos.policies import resolve_policy
     from edgeplace.evaluation.pipeline import evaluate_to_report
+    from edgeplace.evaluation.terminal import summary_table
     from edgeplace.progress import episode_progress
     from edgeplace.scenarios import get_scenario
 
@@ -160,8 +161,9 @@ def evaluate(
             scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,
             reference=reference, on_episode=advance,
         )  # fmt: skip
-    console.print(report.table_md.read_text(), markup=False, soft_wrap=True)
-    console.print(f"results: {report.results_json}\ntable:   {report.table_md}")
+    title = f"{scenario}: {len(seed_list)} seed(s) x {episodes} episodes (mean, 95% CI)"
+    console.print(summary_table(report.summary, get_scenario(scenario).primary_kpis, title=title))
+    console.print(f"results: {report.results_json}\nreport:  {report.table_md} (every KPI, plots beside it)")
 
 
 @app.command()

@@ -12,8 +12,10 @@ from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import train
 from edgeplace.envs.genai_chain import SCENARIO_ID
 from edgeplace.evaluation.pipeline import evaluate_to_report
+from edgeplace.evaluation.terminal import summary_table
 from edgeplace.progress import episode_progress, training_progress
 from edgeplace.runtime import ensure_ray
+from edgeplace.scenarios import get_scenario
 
 SCENARIO = SCENARIO_ID
 TOPOLOGY = "synthetic:genai-small"
@@ -21,14 +23,18 @@ SEED = 0
 
 
 def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console) -> None:
-    """Train, evaluate on the test split and print the comparison table and output paths."""
+    """Train, evaluate on the test split and print the comparison table and output paths. A budget
+    below PPO's default batch trains in one iteration of ``timesteps`` decisions."""
     ensure_ray()
+    batch = min(TrainConfig.train_batch_size, timesteps)
     config = TrainConfig(
         scenario=SCENARIO,
         algo="mappo",
         timesteps=timesteps,
         seed=SEED,
         env_config={"topology": TOPOLOGY, "split": "train"},
+        train_batch_size=batch,
+        minibatch_size=min(TrainConfig.minibatch_size, batch),
     )
     console.print(
         f"[bold]Training MAPPO[/] on {TOPOLOGY} for {timesteps} decisions (RLlib PPO, new API stack)"
@@ -53,8 +59,9 @@ def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console
             metadata={"training": f"MAPPO, {trained.timesteps} decisions, {trained.wall_s:.0f} s"},
             on_episode=advance,
         )
-    console.print(report.table_md.read_text(), markup=False, soft_wrap=True)
+    primary = get_scenario(SCENARIO).primary_kpis
+    console.print(summary_table(report.summary, primary, title=f"{SCENARIO} test split, {episodes} episodes"))
     console.print(f"checkpoint: {trained.checkpoint}")
-    console.print(f"table:      {report.table_md}")
+    console.print(f"report:     {report.table_md} (every KPI, CIs, Welch t-tests against mappo)")
     console.print(f"plots:      {', '.join(str(p) for p in report.plots)}")
     console.print(f"curve:      {trained.curve_png}")

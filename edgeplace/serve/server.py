@@ -4,8 +4,10 @@ default, a cluster with ``address``/``RAY_ADDRESS``), Serve's HTTP proxy, then t
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from contextlib import ExitStack
+from types import FrameType
 
 from edgeplace.runtime import ensure_ray
 
@@ -44,6 +46,13 @@ def serve_switches(*, throughput_optimized: bool, haproxy: bool) -> dict[str, st
     return switches
 
 
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM (what container runtimes and process managers send) stops the server as Ctrl-C does:
+    the application is deleted and the process exits 0, instead of Ray's core aborting with a stack
+    dump."""
+    raise KeyboardInterrupt
+
+
 def run_server(
     checkpoints: list[str],
     *,
@@ -61,7 +70,7 @@ def run_server(
         checkpoints: algorithm checkpoints or run directories; the first is the default policy.
         port, host: where the HTTP ingress listens (``0.0.0.0`` to accept other machines).
         address: Ray cluster address; None uses ``RAY_ADDRESS`` or starts a local Ray.
-        blocking: serve until interrupted (Ctrl-C), then delete the application and return; False
+        blocking: serve until interrupted (Ctrl-C or SIGTERM), then delete the application and return; False
             returns once the application is up.
         topology: place on this topology URI instead of each checkpoint's training one (zero-shot).
         throughput_optimized: set ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1`` unless the environment sets
@@ -83,6 +92,8 @@ def run_server(
 
     app = build_app({"checkpoints": checkpoints, "topology": topology})
     ensure_ray(address)
+    if blocking:  # after ray.init, whose core installs its own aborting SIGTERM handler
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
     serve.start(http_options={"host": host, "port": port})
     try:
         serve.run(app, name=APP_NAME, route_prefix="/", blocking=blocking)
