@@ -1,7 +1,6 @@
 """Raw genai-chain env throughput: agent-steps per second with a random masked policy, one process.
 
-Target (issue 2): >= 10,000 agent-steps/s on S3 (100 nodes). Uses the GenAI edge dataset when
-../shared/data is present, else the built-in synthetic topologies of the same sizes.
+Target (issue 2): >= 10,000 agent-steps/s on S3 (100 nodes), on the shipped GenAI edge dataset.
 
     python bench/env_throughput.py [--steps 50000] [--repeats 5]
 """
@@ -11,7 +10,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -19,11 +17,7 @@ from edgeplace.envs.base import ALL_AGENTS
 from edgeplace.envs.genai_chain import GenAIChainEnv
 from edgeplace.obs_keys import ObsKey
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "genai-edge"
-TOPOLOGIES = {
-    "S1 (25 nodes)": (DATA / "Server1", "synthetic:genai-small"),
-    "S3 (100 nodes)": (DATA / "Server3", "synthetic:genai-large"),
-}
+TOPOLOGIES = {"S1 (25 nodes)": "genai-edge:S1", "S3 (100 nodes)": "genai-edge:S3"}
 
 
 def agent_steps_per_second(topology: str, steps: int, seed: int = 0) -> float:
@@ -46,13 +40,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'topology':<16} {'uri':<58} {'median steps/s':>15} {'min':>9} {'max':>9}")
-    for label, (directory, fallback) in TOPOLOGIES.items():
-        uri = f"genai-edge:{directory}" if directory.is_dir() else fallback
+    print(f"{'topology':<16} {'uri':<16} {'median steps/s':>15} {'min':>9} {'max':>9}")
+    for label, uri in TOPOLOGIES.items():
         agent_steps_per_second(uri, 2_000)  # warm-up: load, path cache, imports
         runs = [agent_steps_per_second(uri, args.steps, seed) for seed in range(args.repeats)]
         print(
-            f"{label:<16} {uri:<58} {statistics.median(runs):>15,.0f} {min(runs):>9,.0f} {max(runs):>9,.0f}"
+            f"{label:<16} {uri:<16} {statistics.median(runs):>15,.0f} {min(runs):>9,.0f} {max(runs):>9,.0f}"
         )
 
 

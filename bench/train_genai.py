@@ -19,8 +19,6 @@ from edgeplace.evaluation.pipeline import evaluate_to_report
 from edgeplace.progress import episode_progress, training_progress
 from edgeplace.runtime import ensure_ray
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "genai-edge"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -31,13 +29,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/bench-train-genai"))
     args = parser.parse_args()
     console = Console()
-    if not DATA.is_dir():
-        raise SystemExit(f"this benchmark needs the GenAI edge dataset at {DATA}")
     ensure_ray()
     config = TrainConfig(
         timesteps=args.timesteps,
         seed=args.seed,
-        env_config={"topology": f"genai-edge:{DATA / 'Server1'}", "split": "train"},
+        env_config={"topology": "genai-edge:S1", "split": "train"},
     )
     with training_progress(args.timesteps) as on_iteration:
         trained = train(config, args.out / "train", on_iteration=on_iteration)
@@ -52,7 +48,7 @@ def main() -> None:
             make_baseline("genai-chain", "random", seed=args.seed),
             make_baseline("genai-chain", "utility-greedy"),
         ]
-        env_config = {"topology": f"genai-edge:{DATA / f'Server{server}'}", "split": "test"}
+        env_config = {"topology": f"genai-edge:S{server}", "split": "test"}
         with episode_progress(len(policies) * len(seeds) * args.episodes, label) as advance:
             report = evaluate_to_report(
                 "genai-chain",

@@ -21,7 +21,7 @@ AgentsOpt = Annotated[
 TopologyOpt = Annotated[
     str | None,
     typer.Option(
-        help="Topology URI, e.g. genai-edge:DIR, gml:FILE, waxman:nodes=20 (default: the scenario's)"
+        help="Topology URI, e.g. genai-edge:S1 (shipped), genai-edge:DIR, gml:FILE, waxman:nodes=20"
     ),
 ]
 AddressOpt = Annotated[

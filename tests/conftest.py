@@ -1,4 +1,4 @@
-"""Shared fixtures: the dataset location (tests that need it skip without it) and one Ray session."""
+"""Shared fixtures: the dataset locations and one Ray session."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from edgeplace.topology import shipped_genai_edge_root
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Data sets beside the repository (``../shared/data``), absent from a fresh clone: the Topology Zoo
+#: examples, and the source copy of the GenAI edge dataset the package ships.
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-GENAI_EDGE = SHARED_DATA / "genai-edge"
+#: The GenAI edge dataset shipped with the package (``Server1`` .. ``Server4``).
+GENAI_EDGE = shipped_genai_edge_root()
 
 
 def genai_edge_dir(server: int) -> Path:
-    """The dataset directory of topology S<server>, or skip the test when the dataset is absent."""
-    path = GENAI_EDGE / f"Server{server}"
-    if not path.is_dir():
-        pytest.skip(f"GenAI edge dataset not found at {path} (it lives in ../shared/data beside the repo)")
-    return path
+    """The shipped dataset directory of topology S<server> (``genai-edge:S<server>``)."""
+    return GENAI_EDGE / f"Server{server}"
 
 
 #: TrainConfig overrides for a MAPPO run that trains in seconds (one 200-decision iteration, tiny model).

@@ -19,6 +19,7 @@ from edgeplace.topology.gml import load_gml
 from edgeplace.topology.ledger import Ledger
 from edgeplace.topology.names import Affinity, NodeFeature, Resource, Tier
 from edgeplace.topology.paths import PathCache
+from edgeplace.topology.shipped_data import SHIPPED_GENAI_EDGE, shipped_genai_edge_root
 from edgeplace.topology.substrate import Substrate
 from edgeplace.topology.uri import load_topology, parse_topology_uri
 
@@ -33,6 +34,7 @@ __all__ = [
     "NodeFeature",
     "PathCache",
     "Resource",
+    "SHIPPED_GENAI_EDGE",
     "Substrate",
     "TaskTable",
     "Tier",
@@ -49,6 +51,7 @@ __all__ = [
     "padded_edge_index",
     "padded_size",
     "parse_topology_uri",
+    "shipped_genai_edge_root",
     "synthetic_genai",
     "waxman",
 ]

@@ -1,4 +1,5 @@
-"""Loader for the GenAI-edge dataset directory format (VAMAPPO benchmark, ``data/genai-edge/README.md``).
+"""Loader for the GenAI-edge dataset directory format (VAMAPPO benchmark; the dataset ships in
+``edgeplace/data/genai_edge``, its provenance and layout in ``PROVENANCE.md`` there).
 
 A directory such as ``Server1/`` holds ``*_information.csv`` (one row per server),
 ``*_topology.csv`` (adjacency matrix), one or more ``*_<Name>Deployment.csv`` files (model instances)
@@ -38,6 +39,7 @@ from edgeplace.topology.csv_table import CsvTable, find_file
 from edgeplace.topology.errors import TopologyError
 from edgeplace.topology.geo import fibre_delay_s, link_length_km
 from edgeplace.topology.names import NodeFeature, Resource
+from edgeplace.topology.shipped_data import GENAI_EDGE_FORMS, genai_edge_directory
 from edgeplace.topology.substrate import Substrate
 
 MODEL_TYPES = (1, 2, 3)
@@ -105,19 +107,20 @@ class GenAIEdgeDataset:
 
 
 def load_genai_edge(directory: str | Path, *, deployment: str = "RandomDeployment") -> GenAIEdgeDataset:
-    """Read a GenAI-edge topology directory (e.g. ``data/genai-edge/Server1``).
+    """Read a GenAI-edge topology directory (e.g. ``data/genai-edge/Server1``) or a shipped one (``"S1"``).
 
     Args:
-        directory: The directory; a relative path is taken from the current working directory.
+        directory: The directory (a relative path is taken from the current working directory), or
+            the short name ``"S1"`` .. ``"S4"`` of a topology shipped with the package.
         deployment: Which ``*_<deployment>.csv`` file to read, e.g. ``"SingleDeployment"``.
 
     Raises:
-        TopologyError: a missing directory, file or column, or a bad cell; the error names the file,
-            row and column.
+        TopologyError: an unknown short name, a missing directory, file or column, or a bad cell; the
+            error names the file, row and column (or, for the first two, both forms of the argument).
     """
-    root = Path(directory)
+    root = genai_edge_directory(directory)
     if not root.is_dir():
-        raise TopologyError("not a directory", source=str(root))
+        raise TopologyError(f"not a directory; use {GENAI_EDGE_FORMS}", source=str(root))
     substrate = _read_substrate(root)
     table = CsvTable(find_file(root, rf"(.*_)?{deployment}\.csv", f"{deployment} deployment"))
     return GenAIEdgeDataset(

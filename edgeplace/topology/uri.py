@@ -3,6 +3,7 @@
 =====================================================  ==============================================
 URI                                                    substrate
 =====================================================  ==============================================
+``genai-edge:S1`` .. ``genai-edge:S4``                 the GenAI edge topologies shipped with edgeplace
 ``genai-edge:DIR``                                     ``load_genai_edge(DIR).substrate``
 ``gml:FILE`` or ``gml:FILE?seed=S,largest_component=B``  ``load_gml`` (seed 0, largest_component false)
 ``waxman:nodes=N,alpha=A,beta=B,side_km=K,seed=S``     ``waxman`` (alpha 0.5, beta 0.2, side_km 100, seed 0)
@@ -12,7 +13,9 @@ URI                                                    substrate
 =====================================================  ==============================================
 
 Parameters without a default (``nodes``, ``radius_km``, ``towers``, ``servers``) are required.
-Relative paths are taken from the current working directory. Booleans: true/false/1/0/yes/no.
+Relative paths are taken from the current working directory; ``S`` and a number after ``genai-edge:``
+is a short name, not a path (a directory called ``S1`` is ``genai-edge:./S1``). Booleans:
+true/false/1/0/yes/no.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ from edgeplace.topology.errors import TopologyError
 from edgeplace.topology.genai_edge import load_genai_edge
 from edgeplace.topology.generators import cell_cluster, geo_radius, synthetic_genai, waxman
 from edgeplace.topology.gml import load_gml
+from edgeplace.topology.shipped_data import is_short_name
 from edgeplace.topology.substrate import Substrate
+
+#: The scheme of the GenAI edge dataset: a shipped short name (``S1`` .. ``S4``) or a directory.
+GENAI_EDGE = "genai-edge"
 
 _REQUIRED = object()
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -43,7 +50,7 @@ class _Scheme:
 
 
 _SCHEMES: dict[str, _Scheme] = {
-    "genai-edge": _Scheme(lambda path: load_genai_edge(path).substrate, lead="path"),
+    GENAI_EDGE: _Scheme(lambda path: load_genai_edge(path).substrate, lead="path"),
     "gml": _Scheme(load_gml, {"seed": (int, 0), "largest_component": (bool, False)}, lead="path"),
     "waxman": _Scheme(
         waxman,
@@ -79,12 +86,13 @@ _SCHEMES: dict[str, _Scheme] = {
 
 def absolute_topology_uri(uri: str) -> str:
     """``uri`` with a relative file path (``genai-edge:``, ``gml:``) made absolute against the current
-    working directory; other URIs, and malformed ones (left for the loader to reject), are unchanged."""
+    working directory; other URIs, short names (``genai-edge:S1``) and malformed URIs (left for the
+    loader to reject) are unchanged."""
     scheme, sep, rest = uri.partition(":")
     if not sep or scheme not in _SCHEMES or _SCHEMES[scheme].lead != "path":
         return uri
     path, query, params = rest.partition("?")
-    if not path or os.path.isabs(path):
+    if not path or os.path.isabs(path) or (scheme == GENAI_EDGE and is_short_name(path)):
         return uri
     return f"{scheme}:{os.path.abspath(path)}{query}{params}"
 

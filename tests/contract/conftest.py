@@ -15,7 +15,6 @@ from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import TrainingResult
 from edgeplace.scenarios import ScenarioSpec, scenarios
 from edgeplace.tuning import SweepSpec
-from tests.conftest import GENAI_EDGE
 
 #: The suffix of a scenario's tiny sweep: its fixed train config runs in seconds.
 SMOKE_SUFFIX = "_smoke"
@@ -40,12 +39,6 @@ def smoke_of(spec: ScenarioSpec) -> Smoke:
         if Path(str(path)).stem.endswith(SMOKE_SUFFIX):
             return Smoke(spec, SweepSpec.from_yaml(Path(str(path))).train)
     return Smoke(spec, None)
-
-
-def needs_dataset(text: str) -> None:
-    """Skip when ``text`` names the GenAI edge dataset and it is absent (a fresh clone)."""
-    if "genai-edge:" in text and not GENAI_EDGE.is_dir():
-        pytest.skip(f"GenAI edge dataset not found at {GENAI_EDGE}")
 
 
 SCENARIOS = scenarios()

@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to the shared data sets (skipped when absent) and a small-substrate factory."""
+"""Shared fixtures: paths to the data sets (the ones beside the repository skip when absent) and a
+small-substrate factory."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import numpy as np
 import pytest
 
 from edgeplace.topology import Substrate
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.conftest import GENAI_EDGE, SHARED_DATA
 
 
 def _shared(name: str) -> Path:
@@ -22,7 +22,13 @@ def _shared(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def genai_edge_root() -> Path:
-    """``../shared/data/genai-edge`` (Server1..Server4)."""
+    """The GenAI edge dataset shipped with the package (Server1..Server4)."""
+    return GENAI_EDGE
+
+
+@pytest.fixture(scope="session")
+def shared_genai_edge() -> Path:
+    """``../shared/data/genai-edge``: the source copy of the shipped dataset."""
     return _shared("genai-edge")
 
 

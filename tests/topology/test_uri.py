@@ -34,6 +34,7 @@ from edgeplace.topology import (
             ("gml", {"path": "b.gml", "seed": 2, "largest_component": True}),
         ),
         ("genai-edge:data/Server1", ("genai-edge", {"path": "data/Server1"})),
+        ("genai-edge:S1", ("genai-edge", {"path": "S1"})),
     ],
 )
 def test_parse(uri, expected):
@@ -95,8 +96,12 @@ def test_relative_paths_and_largest_component(tmp_path, monkeypatch):
         assert load_topology("gml:split.gml?largest_component=true").num_nodes == 3
 
 
-def test_shared_data_uris(genai_edge_root, topologies_dir):
+def test_data_set_uris(genai_edge_root):
     assert load_topology(f"genai-edge:{genai_edge_root / 'Server1'}").num_nodes == 25
+    assert load_topology("genai-edge:S1").num_nodes == 25
+
+
+def test_topology_zoo_uri(topologies_dir):
     assert load_topology(f"gml:{topologies_dir / 'Geant.gml'}").num_edges == 61
 
 
@@ -107,5 +112,6 @@ def test_absolute_topology_uri_pins_relative_file_paths_only(tmp_path, monkeypat
     assert absolute_topology_uri("gml:zoo/Abilene.gml?seed=3") == f"gml:{tmp_path}/zoo/Abilene.gml?seed=3"
     assert absolute_topology_uri("genai-edge:data/Server1") == f"genai-edge:{tmp_path}/data/Server1"
     assert absolute_topology_uri("genai-edge:/abs/Server1") == "genai-edge:/abs/Server1"
-    for uri in ("waxman:nodes=20", "synthetic:genai-small", "bogus"):
+    assert absolute_topology_uri("genai-edge:./S1") == f"genai-edge:{tmp_path}/S1"
+    for uri in ("waxman:nodes=20", "synthetic:genai-small", "bogus", "genai-edge:S1", "genai-edge:S9"):
         assert absolute_topology_uri(uri) == uri
