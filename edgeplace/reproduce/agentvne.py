@@ -27,7 +27,7 @@ from rich.console import Console
 from edgeplace.algos.agentvne.dataset import VNEDataset
 from edgeplace.algos.agentvne.gal_vne import GALVNEPolicy, pretrain_gal_vne
 from edgeplace.algos.agentvne.policy import AgentVNEPolicy
-from edgeplace.algos.agentvne.pretrain import DATASET_FILE, PretrainConfig
+from edgeplace.algos.agentvne.pretrain import BEST_FILE, DATASET_FILE, PretrainConfig
 from edgeplace.algos.agentvne.settings import DEFAULT_RATES, PRETRAIN_DIR, agentvne_train_config
 from edgeplace.envs.agent_vne import SCENARIO_ID, VNEKPI
 from edgeplace.policy import Policy
@@ -43,9 +43,11 @@ from edgeplace.reproduce.agentvne_report import (
     SOLVE_TOTAL,
     agentvne_report,
 )
+from edgeplace.reproduce.cache import file_sha256
 from edgeplace.reproduce.steps import (
     RUNS_DIR,
     EvaluationStep,
+    Policies,
     TrainedRun,
     TrainingStep,
     baselines,
@@ -191,7 +193,8 @@ class AgentVNEResults(protocol.Results[Budget]):
 
 @dataclass(frozen=True)
 class _Policies:
-    """Each evaluation's policies, built from the trained artefacts for its env config."""
+    """Each evaluation's policies, built from the trained artefacts for its env config, with what they
+    are built from (checkpoints by their metadata, pre-trained networks by their weights' SHA-256)."""
 
     runs: Mapping[str, TrainedRun]
     out: Path
@@ -206,22 +209,39 @@ class _Policies:
     def heuristics(self, names: Sequence[str], env: Mapping[str, Any]) -> list[Policy]:
         return baselines(SCENARIO_ID, names, seed=self.seed, env_config=env)
 
-    def everyone(self, _: float, env: Mapping[str, Any]) -> list[Policy]:
+    def everyone(self, _: float, env: Mapping[str, Any]) -> Policies:
         """The N = 20 sweeps': AgentVNE, w/o RL (its pre-trained network), GAL-VNE, the heuristics."""
         pretrained = self.out / RUNS_DIR / _run_name(BASE_NODES) / PRETRAIN_DIR
-        return [
-            self.agentvne(env),
-            AgentVNEPolicy.from_checkpoint(pretrained, env, name=NO_RL),
-            GALVNEPolicy.from_checkpoint(self.out / RUNS_DIR / GAL_VNE, env),
-            *self.heuristics(HEURISTICS, env),
-        ]
+        gal_vne = self.out / RUNS_DIR / GAL_VNE
 
-    def no_llm(self, _: float, env: Mapping[str, Any]) -> list[Policy]:
-        return [self.agentvne(env, bias=0.0, name=NO_LLM)]
+        def build() -> list[Policy]:
+            return [
+                self.agentvne(env),
+                AgentVNEPolicy.from_checkpoint(pretrained, env, name=NO_RL),
+                GALVNEPolicy.from_checkpoint(gal_vne, env),
+                *self.heuristics(HEURISTICS, env),
+            ]
 
-    def sized(self, heuristics: Sequence[str], nodes: int, env: Mapping[str, Any]) -> list[Policy]:
+        return Policies(
+            build,
+            {
+                AGENTVNE: self.runs[_run_name(BASE_NODES)].source(),
+                NO_RL: file_sha256(pretrained / BEST_FILE),
+                GAL_VNE: file_sha256(gal_vne / BEST_FILE),
+                "heuristics": HEURISTICS,
+                "seed": self.seed,
+            },
+        )
+
+    def no_llm(self, _: float, env: Mapping[str, Any]) -> Policies:
+        run = self.runs[_run_name(BASE_NODES, 0.0)]
+        return Policies(lambda: [self.agentvne(env, bias=0.0, name=NO_LLM)], {NO_LLM: run.source()})
+
+    def sized(self, heuristics: Sequence[str], nodes: int, env: Mapping[str, Any]) -> Policies:
         """The AgentVNE of ``nodes`` nodes, then ``heuristics`` (Table IV, Fig. 7)."""
-        return [self.agentvne(env, nodes), *self.heuristics(heuristics, env)]
+        run = self.runs[_run_name(nodes)]
+        sources = {AGENTVNE: run.source(), "heuristics": heuristics, "seed": self.seed}
+        return Policies(lambda: [self.agentvne(env, nodes), *self.heuristics(heuristics, env)], sources)
 
 
 def _ensure_gal_vne(budget: Budget, out: Path) -> None:
@@ -275,17 +295,15 @@ def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console:
         column: str,
         values: Sequence[float],
         env_of: Callable[[float], Mapping[str, Any]],
-        policies_of: Callable[[float, Mapping[str, Any]], list[Policy]],
+        policies_of: Callable[[float, Mapping[str, Any]], Policies],
         seeds: Sequence[int] = budget.eval_seeds,
     ) -> pd.DataFrame:
         envs = {value: env_of(value) for value in values}
         steps = [
-            EvaluationStep(
-                f"{prefix}{value:g}", env, partial(policies_of, value, env), seeds, 1, {column: value}
-            )
+            EvaluationStep(f"{prefix}{value:g}", env, policies_of(value, env), seeds, 1, {column: value})
             for value, env in envs.items()
         ]
-        return evaluate_all(steps, out, SCENARIO_ID)
+        return evaluate_all(steps, out, SCENARIO_ID, budget, console)
 
     everyone, bw_rate = policies.everyone, budget.bandwidth_rate
     console.print("[bold]Figs. 5b/6b[/]: rate sweep on 20 nodes")

@@ -39,8 +39,11 @@ from edgeplace.reproduce.hisper_report import hisper_report
 from edgeplace.reproduce.hisper_results import BASELINES, LEARNED, TRAIN_SEED, run_name
 from edgeplace.reproduce.steps import (
     EvaluationStep,
+    Policies,
     TrainedRun,
     TrainingStep,
+    artefact,
+    baseline_policies,
     baselines,
     cached_frame,
     evaluate_all,
@@ -51,7 +54,7 @@ from edgeplace.torch_threads import torch_threads
 AGENT_COUNTS = (8, 10)
 #: The spec's evaluation streams: env seeds 10000 + i, i < 10 (the same for every algorithm).
 EVAL_SEEDS = tuple(range(10_000, 10_010))
-DECISION_TIME_FILE = "decision_time.csv"
+DECISION_TIME_FILE = "decision_time.csv"  # its digest: decision_time.digest.json
 #: HAPPO's on-policy batch in env steps (spec g: 20 envs x 100 slots).
 HAPPO_STEPS_PER_ITERATION = 2000
 
@@ -232,11 +235,10 @@ def evaluations(agents: int, runs: Mapping[str, TrainedRun], budget: Budget) -> 
 
     def learned(algo: str, seed: int) -> EvaluationStep:
         run = runs[run_name(algo, agents, seed)]
-        return EvaluationStep(
-            run.name, config, lambda: [learned_policy(run, algo)], EVAL_SEEDS, 1, {TRAIN_SEED: seed}
-        )
+        policies = Policies(lambda: [learned_policy(run, algo)], {algo: run.source()})
+        return EvaluationStep(run.name, config, policies, EVAL_SEEDS, 1, {TRAIN_SEED: seed})
 
-    heuristics = partial(baselines, SCENARIO_ID, BASELINES, seed=0, env_config=config)
+    heuristics = baseline_policies(SCENARIO_ID, BASELINES, seed=0, env_config=config)
     return [
         *(learned(algo, seed) for algo in LEARNED for seed in budget.training_seeds),
         EvaluationStep(f"baselines-a{agents}", config, heuristics, EVAL_SEEDS, 1, {TRAIN_SEED: -1}),
@@ -283,13 +285,18 @@ def time_decisions(
     return rows
 
 
+def timed_runs(runs: Mapping[str, TrainedRun], budget: Budget, agents: int) -> dict[str, TrainedRun]:
+    """The run of each algorithm that Fig. 9 times at ``agents`` agents: its first-seed run."""
+    return {algo: runs[run_name(algo, agents, budget.first_seed)] for algo in LEARNED}
+
+
 def decision_times(runs: Mapping[str, TrainedRun], budget: Budget) -> pd.DataFrame:
     """Fig. 9's rows (agents, policy, requests, seconds) at ``budget.decision_requests``: each
     algorithm's first-seed run, then the baselines, per agent count."""
     rows = []
     for agents in AGENT_COUNTS:
         config = env_config(agents, budget.env_options)
-        learned = [learned_policy(runs[run_name(algo, agents, budget.first_seed)], algo) for algo in LEARNED]
+        learned = [learned_policy(run, algo) for algo, run in timed_runs(runs, budget, agents).items()]
         policies = [*learned, *baselines(SCENARIO_ID, BASELINES, seed=0, env_config=config)]
         rows += time_decisions(policies, agents, config, budget.decision_requests)
     return pd.DataFrame(rows, columns=["agents", "policy", "requests", "seconds"])
@@ -307,14 +314,22 @@ class HisperResults(protocol.Results[Budget]):
 
 
 def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console: Console) -> HisperResults:
-    """The final evaluations, then Fig. 9's decision times (``decision_time.csv``)."""
+    """The final evaluations, then Fig. 9's decision times (``decision_time.csv``, recomputed when
+    the budget or a timed checkpoint changed)."""
     with torch_threads(1):  # the driver's evaluation and timing act in small batches
         frames = {}
         for agents in AGENT_COUNTS:
             console.print(f"[bold]evaluation[/]: {agents} agents, {len(EVAL_SEEDS)} seeds")
-            frames[agents] = evaluate_all(evaluations(agents, runs, budget), out, SCENARIO_ID)
+            steps = evaluations(agents, runs, budget)
+            frames[agents] = evaluate_all(steps, out, SCENARIO_ID, budget, console)
         console.print("[bold]Fig. 9[/]: decision time vs requests")
-        decision = cached_frame(out / DECISION_TIME_FILE, partial(decision_times, runs, budget))
+        timed = {
+            agents: {algo: run.source() for algo, run in timed_runs(runs, budget, agents).items()}
+            for agents in AGENT_COUNTS
+        }
+        provenance = artefact("table", "decision_time", budget=budget, runs=timed, baselines=BASELINES)
+        compute = partial(decision_times, runs, budget)
+        decision = cached_frame(out / DECISION_TIME_FILE, provenance, compute, console)
     return HisperResults(budget=budget, runs=runs, evaluations=frames, decision_time=decision)
 
 

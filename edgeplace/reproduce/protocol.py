@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 from rich.console import Console
 
 from edgeplace.reproduce.report import Report, write_report
-from edgeplace.reproduce.steps import TrainedRun, TrainingStep, train_in_order
+from edgeplace.reproduce.steps import TrainedRun, TrainingStep, check_runs, train_in_order
 from edgeplace.runtime import ensure_ray
 
 
@@ -91,12 +91,15 @@ class Protocol(Generic[B, R]):
         console: Console | None,
     ) -> Path:
         """Run the protocol at ``budget`` (a name of :attr:`budgets`, or a Budget) into ``out``
-        (resumable: finished runs and evaluations are reused); returns the report path."""
+        (resumable: finished runs and evaluations made from the same inputs are reused, stale
+        evaluations recomputed); returns the report path. Raises StaleRunError, before anything trains,
+        when ``out`` holds a run of another training config (see :mod:`edgeplace.reproduce.steps`)."""
         chosen = lookup_budget(self.budgets, budget)
         steps = self.training_steps(chosen, num_gpus_per_learner=num_gpus_per_learner)
         console = console or Console()
         out = Path(out).resolve()  # RLlib's checkpoint writer needs an absolute path
         out.mkdir(parents=True, exist_ok=True)
+        check_runs(steps, out)
         ensure_ray(address)
         results = self.evaluate(chosen, self.train(steps, out, console, num_gpus_per_learner), out, console)
         return write_report(out, self.report(results, out), results)

@@ -24,14 +24,20 @@ from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.genai_chain import SCENARIO_ID
 from edgeplace.evaluation.statistics import POLICY
-from edgeplace.policy import Policy
 from edgeplace.reproduce import protocol
-from edgeplace.reproduce.steps import EvaluationStep, TrainedRun, TrainingStep, baselines, evaluate_all
+from edgeplace.reproduce.steps import (
+    EvaluationStep,
+    Policies,
+    TrainedRun,
+    TrainingStep,
+    baseline_policies,
+    evaluate_all,
+)
 from edgeplace.reproduce.vamappo_report import vamappo_report
-from edgeplace.topology import load_topology
+from edgeplace.topology import load_topology, shipped_genai_edge_root
 
-#: The GenAI edge dataset (``Server1`` .. ``Server4``) beside the repository; ``--data`` names another.
-DEFAULT_DATA_DIR = Path("../shared/data/genai-edge")
+#: The GenAI edge dataset shipped with the package (``Server1`` .. ``Server4``); ``--data`` names another.
+DEFAULT_DATA_DIR = shipped_genai_edge_root()
 #: Seeds of Table V (training seeds in the paper budget, env seeds of the S4 evaluation in both).
 PAPER_SEEDS = (42, 123, 256, 512, 1024)
 #: The architecture of the paper (spec e2); the quick budget keeps the 2-core default encoder.
@@ -75,7 +81,10 @@ class VamappoResults(protocol.Results[Budget]):
 
 
 def topology(data_dir: Path, server: int) -> str:
-    """The ``genai-edge:`` URI of topology S<server>; the error names the missing directory."""
+    """The ``genai-edge:`` URI of topology S<server>: the short one (``genai-edge:S1``, the same on any
+    install) for the shipped dataset, else the directory's; the error names the missing directory."""
+    if data_dir == DEFAULT_DATA_DIR:
+        return f"genai-edge:S{server}"
     path = data_dir / f"Server{server}"
     if not path.is_dir():
         raise FileNotFoundError(f"reproduce vamappo needs the GenAI edge dataset: {path} does not exist")
@@ -120,8 +129,12 @@ def evaluate(
     s4_env, first, episodes = split_env(uri[4]), budget.first_seed, budget.test_episodes
     models = {f"M{i}": [runs[f"m{i}-seed{seed}"] for seed in budget.training_seeds] for i in (1, 2, 3)}
 
-    def policy(run: TrainedRun, label: str) -> list[Policy]:
-        return [ModulePolicy.from_checkpoint(run.checkpoint, name=label)]
+    def policy(run: TrainedRun, label: str) -> Policies:
+        """The run's checkpoint as policy ``label``, loaded when an evaluation runs. The label is not
+        among the sources: the rows are tagged with it, and ``s4-M1`` is read back as "vamappo"."""
+        return Policies(
+            lambda: [ModulePolicy.from_checkpoint(run.checkpoint, name=label)], {"checkpoint": run.source()}
+        )
 
     def model(
         name: str,
@@ -136,12 +149,12 @@ def evaluate(
         pairs = zip(of, seeds, strict=True) if len(of) == len(seeds) else [(of[0], seed) for seed in seeds]
         tags = {POLICY: label}
         return [
-            EvaluationStep(f"{name}-seed{seed}", env, partial(policy, run, label), [seed], episodes, tags)
+            EvaluationStep(f"{name}-seed{seed}", env, policy(run, label), [seed], episodes, tags)
             for run, seed in pairs
         ]
 
     def evaluated(*groups: Iterable[EvaluationStep]) -> pd.DataFrame:
-        return evaluate_all([step for group in groups for step in group], out, SCENARIO_ID)
+        return evaluate_all([step for group in groups for step in group], out, SCENARIO_ID, budget, console)
 
     console.print("[bold]Table IV[/]: each model on its own test split")
     table_iv = {
@@ -150,7 +163,7 @@ def evaluate(
     }
     console.print("[bold]Table V / Fig. 10[/]: zero-shot on S4")
     zero_shot = evaluated(*(model(f"s4-{name}", name, s4_env, of) for name, of in models.items()))
-    heuristics = partial(baselines, SCENARIO_ID, HEURISTICS, seed=first)
+    heuristics = baseline_policies(SCENARIO_ID, HEURISTICS, seed=first)
     s4 = evaluated(
         model("s4-M1", "vamappo", s4_env, models["M1"]),  # M1's zero-shot evaluation, read back as vamappo
         model("s4-mappo", "mappo", s4_env, [runs["mappo-s1"]]),
@@ -162,7 +175,7 @@ def evaluate(
     variants |= {name.removeprefix("vamappo-"): runs[f"{name}-s2"] for name in ABLATIONS}
     s2_env, n = split_env(uri[2]), budget.ablation_episodes
     ablation = evaluated(
-        EvaluationStep(f"ablation-{label}", s2_env, partial(policy, run, label), [42], n)
+        EvaluationStep(f"ablation-{label}", s2_env, policy(run, label), [42], n)
         for label, run in variants.items()
     )
     return VamappoResults(

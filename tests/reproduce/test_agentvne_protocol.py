@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from edgeplace.algos.agentvne.settings import AGENTVNE_TRAIN_DEFAULTS
 from edgeplace.algos.checkpoints import latest_checkpoint
@@ -35,7 +38,7 @@ from edgeplace.reproduce.agentvne_report import (
     targets,
 )
 from edgeplace.reproduce.report import write_report
-from edgeplace.reproduce.steps import RUNS_DIR, TrainedRun
+from edgeplace.reproduce.steps import RUNS_DIR, StaleRunError, TrainedRun
 
 HOPS, SAR = VNEKPI.WEIGHTED_HOPS, VNEKPI.ACCEPTANCE_RATIO
 
@@ -277,3 +280,22 @@ def test_tiny_reproduction_runs_end_to_end_and_resumes(tmp_path):
     assert run_agentvne_reproduction(tmp_path, budget=TINY).read_text() == text  # nothing re-runs
     assert latest_checkpoint(runs / "agentvne-n20" / "finetune") == first
     assert {path: path.stat().st_mtime_ns for path in frames} == stamps
+
+    # a budget that evaluates longer reuses every run and recomputes every evaluation, saying so
+    console = Console(file=io.StringIO(), width=400)
+    longer = dataclasses.replace(TINY, name="tiny-longer", horizon_steps=80)
+    assert (
+        "(tiny-longer budget)"
+        in run_agentvne_reproduction(tmp_path, budget=longer, console=console).read_text()
+    )
+    assert latest_checkpoint(runs / "agentvne-n20" / "finetune") == first
+    assert all(path.stat().st_mtime_ns != stamps[path] for path in frames)
+    said = console.file.getvalue()
+    assert 'eval/rate-0.2: cached with other inputs (budget.name: "tiny" -> "tiny-longer"' in said
+    # a budget that trains otherwise is refused before anything trains
+    options = {**TINY.train_options, "lr": 1e-3}
+    with pytest.raises(
+        StaleRunError, match=r"agentvne-n20 holds another run \(train_config.lr: .* -> 0.001\)"
+    ):
+        run_agentvne_reproduction(tmp_path, budget=dataclasses.replace(TINY, train_options=options))
+    assert latest_checkpoint(runs / "agentvne-n20" / "finetune") == first

@@ -3,6 +3,7 @@ an outline that trains, evaluates and reports (here with stand-ins for training 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ from edgeplace.algos.train_config import TrainConfig
 from edgeplace.reproduce import protocol
 from edgeplace.reproduce.protocol import Budget, Protocol, Results, by_name, lookup_budget
 from edgeplace.reproduce.report import Report, Target, runs_section, targets_table
-from edgeplace.reproduce.steps import TrainedRun, TrainingStep
+from edgeplace.reproduce.steps import (
+    RUN_DIGEST_FILE,
+    StaleRunError,
+    TrainedRun,
+    TrainingStep,
+    run_provenance,
+)
 
 BUDGETS = by_name(Budget(name="quick", training_seeds=(0,)), Budget(name="paper", training_seeds=(0, 1, 2)))
 
@@ -127,3 +134,30 @@ def test_the_outline_trains_evaluates_and_writes_the_report(tmp_path, monkeypatc
     }
     with pytest.raises(KeyError, match="unknown budget"):
         toy.run(tmp_path, "huge", **options)
+
+
+def test_the_outline_refuses_a_stale_run_before_training_anything(tmp_path, monkeypatch):
+    monkeypatch.setattr(protocol, "ensure_ray", lambda address: None)
+    trained: list[str] = []
+
+    def train(
+        steps: Sequence[TrainingStep], out: Path, console: Console, gpus: float
+    ) -> dict[str, TrainedRun]:
+        trained.extend(step.name for step in steps)
+        return {}
+
+    def training_steps(budget: Budget, **train) -> list[TrainingStep]:
+        return [
+            TrainingStep("run-a", TrainConfig(seed=budget.first_seed)),
+            TrainingStep("run-b", TrainConfig()),
+        ]
+
+    run_provenance("run-b", TrainConfig(lr=1e-3).to_dict()).save(
+        tmp_path / "runs" / "run-b" / RUN_DIGEST_FILE
+    )
+    toy = Protocol(BUDGETS, training_steps, lambda *args: None, lambda *args: None, train=train)
+    with pytest.raises(StaleRunError, match=r"run-b holds another run \(train_config.lr: 0.001 -> 0.0003\)"):
+        toy.run(
+            tmp_path, "quick", address=None, num_gpus_per_learner=0.0, console=Console(file=io.StringIO())
+        )
+    assert trained == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from edgeplace.reproduce.report import seconds_per_iteration, write_report
 from edgeplace.reproduce.steps import TrainedRun
 from edgeplace.reproduce.vamappo import (
     BUDGETS,
+    DEFAULT_DATA_DIR,
     PAPER_SEEDS,
     VamappoResults,
     run_vamappo_reproduction,
@@ -21,6 +23,7 @@ from edgeplace.reproduce.vamappo import (
     training_steps,
 )
 from edgeplace.reproduce.vamappo_report import targets, vamappo_report
+from edgeplace.topology import load_topology, shipped_genai_edge_root
 
 
 @pytest.fixture
@@ -59,11 +62,14 @@ def test_missing_dataset_is_named(tmp_path):
         topology(tmp_path, 1)
 
 
-def test_the_dataset_defaults_to_the_shared_data_beside_the_repository(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no ../shared/data/genai-edge here: the protocol stops before training
-    with pytest.raises(FileNotFoundError, match=r"\.\./shared/data/genai-edge/Server1 does not exist"):
-        run_vamappo_reproduction(tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+def test_the_dataset_defaults_to_the_shipped_one_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fresh clone or an installed package: no ../shared needed
+    assert inspect.signature(run_vamappo_reproduction).parameters["data_dir"].default == DEFAULT_DATA_DIR
+    assert shipped_genai_edge_root() == DEFAULT_DATA_DIR
+    steps = {step.name: step.config for step in training_steps(BUDGETS["quick"], data_dir=DEFAULT_DATA_DIR)}
+    assert steps["m1-seed42"].env_config["topology"] == "genai-edge:S1"  # the same URI on every install
+    assert steps["vamappo-minimal-s2"].env_config["topology"] == "genai-edge:S2"
+    assert load_topology(topology(DEFAULT_DATA_DIR, 4)).num_nodes == 30
 
 
 def _episodes(policies: dict[str, float], seeds, episodes: int, rng) -> pd.DataFrame:
