@@ -58,6 +58,8 @@ class Budget(protocol.Budget):
     """Episodes per seed on the test splits (Table IV, V, Fig. 10)."""
     ablation_episodes: int = 100
     """S2 test episodes of the ablation (0..n-1, seed 42)."""
+    train_options: Mapping[str, Any] = field(default_factory=dict)
+    """TrainConfig fields of every run (batch sizes, epochs, ...), over PPO's defaults."""
 
 
 BUDGETS = protocol.by_name(
@@ -109,7 +111,7 @@ def training_steps(budget: Budget, *, data_dir: Path, **train: Any) -> list[Trai
             timesteps=budget.timesteps,
             env_config={"topology": uri, "split": "train"},
             model=budget.model,
-            **train,
+            **{**budget.train_options, **train},
         )
         return TrainingStep(name, config, f"{algo} on {uri.rsplit('/', 1)[-1]}, seed {seed}")
 
