@@ -17,7 +17,6 @@ from edgeplace.progress import episode_progress, training_progress
 from edgeplace.runtime import ensure_ray
 from edgeplace.scenarios import get_scenario
 
-SCENARIO = SCENARIO_ID
 TOPOLOGY = "synthetic:genai-small"
 SEED = 0
 
@@ -28,7 +27,7 @@ def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console
     ensure_ray()
     batch = min(TrainConfig.train_batch_size, timesteps)
     config = TrainConfig(
-        scenario=SCENARIO,
+        scenario=SCENARIO_ID,
         algo="mappo",
         timesteps=timesteps,
         seed=SEED,
@@ -43,13 +42,13 @@ def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console
         trained = train(config, out / "train", on_iteration=on_iteration)
     policies = [
         ModulePolicy.from_checkpoint(trained.checkpoint, name="mappo"),
-        make_baseline(SCENARIO, "greedy"),
-        make_baseline(SCENARIO, "random", seed=SEED),
+        make_baseline(SCENARIO_ID, "greedy"),
+        make_baseline(SCENARIO_ID, "random", seed=SEED),
     ]
     env_config = {"topology": TOPOLOGY, "split": "test"}
     with episode_progress(len(policies) * episodes) as advance:
         report = evaluate_to_report(
-            SCENARIO,
+            SCENARIO_ID,
             env_config,
             policies,
             seeds=[SEED],
@@ -59,8 +58,10 @@ def run_quickstart(out: Path, *, timesteps: int, episodes: int, console: Console
             metadata={"training": f"MAPPO, {trained.timesteps} decisions, {trained.wall_s:.0f} s"},
             on_episode=advance,
         )
-    primary = get_scenario(SCENARIO).primary_kpis
-    console.print(summary_table(report.summary, primary, title=f"{SCENARIO} test split, {episodes} episodes"))
+    primary = get_scenario(SCENARIO_ID).primary_kpis
+    console.print(
+        summary_table(report.summary, primary, title=f"{SCENARIO_ID} test split, {episodes} episodes")
+    )
     console.print(f"checkpoint: {trained.checkpoint}")
     console.print(f"report:     {report.table_md} (every KPI, CIs, Welch t-tests against mappo)")
     console.print(f"plots:      {', '.join(str(p) for p in report.plots)}")

@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
+from edgeplace.envs.joint_actions import JointActionTable
 from edgeplace.obs_keys import ObsKey
 
 #: ``infos[agent][KPI_INFO_KEY]`` holds the episode's KPIs (a flat ``dict[str, float]``) at its end.
@@ -106,6 +107,7 @@ class ScenarioEnv(MultiAgentEnv):
         self.seed = int(np.random.SeedSequence().generate_state(1)[0])
         self.episode_index = -1
         self._next_episode = 0
+        self._action_tables: dict[tuple[str, ...], JointActionTable | None] = {}
 
     @abstractmethod
     def _episode_kpis(self) -> dict[str, float]:
@@ -133,6 +135,13 @@ class ScenarioEnv(MultiAgentEnv):
             raise ValueError(
                 f"expected actions of {list(observations)}: missing {missing}, unexpected {extra}"
             )
+        agents = list(observations)
+        table = self._joint_action_table(tuple(agents))
+        if table is not None:  # one vectorised check; on a refusal, agent by agent for its error
+            values = table.allowed([actions[a] for a in agents], [observations[a] for a in agents])
+            if values is not None:
+                rows = values[:, 0].tolist() if table.discrete else list(values)
+                return dict(zip(agents, rows, strict=True))
         return {
             agent: check_action(
                 agent,
@@ -141,8 +150,17 @@ class ScenarioEnv(MultiAgentEnv):
                 observations[agent].get(ObsKey.ACTION_MASK),
                 self.sub_action_names,
             )
-            for agent in observations
+            for agent in agents
         }
+
+    def _joint_action_table(self, agents: tuple[str, ...]) -> JointActionTable | None:
+        """The static action table of ``agents`` (built once per agent set), or None for one agent or
+        mixed spaces."""
+        if len(agents) < 2:
+            return None
+        if agents not in self._action_tables:
+            self._action_tables[agents] = JointActionTable.of([self.action_spaces[a] for a in agents])
+        return self._action_tables[agents]
 
     def _with_kpis(self, infos: dict[str, dict]) -> dict[str, dict]:
         """``infos`` with the finished episode's KPIs in every agent's entry."""

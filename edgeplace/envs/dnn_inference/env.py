@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeplace.envs.base import MaskedActionError, Observation
+from edgeplace.envs.base import Observation
 from edgeplace.envs.dnn_inference.joint_view import DnnJointView
 from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs, step_infos
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
@@ -26,10 +26,11 @@ class DnnInferenceEnv(SimultaneousEnv):
 
     Observation: the Dict of :mod:`edgeplace.envs.dnn_inference.state` (``req``, ``servers``,
     ``links``, ``action_mask``). Action: ``MultiDiscrete([16, |M_s|, V])`` (configuration, model,
-    server); an out-of-range action raises :class:`MaskedActionError`. Infeasible choices are not masked: the
-    admission rejects them (penalty -100). Reward: the team reward r = r1 + r2 + r3 for every agent;
-    ``infos`` carry the parts (:class:`~edgeplace.envs.dnn_inference.kpis.StepInfo`). An episode is
-    ``horizon`` slots and ends in truncation. Requests and background never depend on actions.
+    server); an out-of-range action raises :class:`~edgeplace.envs.base.MaskedActionError`. Infeasible
+    choices are not masked: the admission rejects them (penalty -100). Reward: the team reward
+    r = r1 + r2 + r3 for every agent; ``infos`` carry the parts
+    (:class:`~edgeplace.envs.dnn_inference.kpis.StepInfo`). An episode is ``horizon`` slots and ends
+    in truncation. Requests and background never depend on actions.
     """
 
     sub_action_names = ("configuration", "model", "server")
@@ -64,7 +65,6 @@ class DnnInferenceEnv(SimultaneousEnv):
         space = self.layout.observation_space()
         self.observation_spaces = dict.fromkeys(agents, space)
         self.action_spaces = {agent: self.layout.action_space(agent_service(agent)) for agent in agents}
-        self._action_high = np.stack([self.action_spaces[agent].nvec for agent in agents])  # (R, 3)
         self.observer = SlotObserver(self.layout, network, agents)
 
     # --- hooks ------------------------------------------------------------------------------
@@ -92,9 +92,7 @@ class DnnInferenceEnv(SimultaneousEnv):
         }
 
     def _apply(self, actions: Sequence[Any]) -> tuple[dict[str, float], dict[str, dict]]:
-        outcome = admit_slot(
-            self.network, self.config.params, self.slot_requests(self.t), self.joint_action(actions)
-        )
+        outcome = admit_slot(self.network, self.config.params, self.slot_requests(self.t), np.stack(actions))
         self.kpis.record(outcome)
         self.last_outcome = outcome
         reward = outcome.reward
@@ -121,27 +119,3 @@ class DnnInferenceEnv(SimultaneousEnv):
             background_tflop=draws.background_tflop[t],
             background_memory_mb=draws.background_memory_mb[t],
         )
-
-    def joint_action(self, actions: Sequence[Any]) -> np.ndarray:
-        """Stack and range-check one action per agent (agent order). Shapes: -> (R, 3) int64.
-
-        Raises:
-            ValueError: an action is not 3 integers.
-            MaskedActionError: a sub-action is outside the agent's space (e.g. MOT model 3).
-        """
-        rows = []
-        for agent, action in zip(self.possible_agents, actions, strict=True):
-            row = np.asarray(action)
-            if row.shape != (3,) or not np.array_equal(row, np.round(row)):
-                raise ValueError(
-                    f"{agent}: expected 3 integers (configuration, model, server), got {action!r}"
-                )
-            rows.append(row)
-        joint = np.stack(rows).astype(np.int64)
-        bad = (joint < 0) | (joint >= self._action_high)
-        if bad.any():
-            n, part = np.argwhere(bad)[0]
-            name = ("configuration", "model", "server")[part]
-            agent, high = self.possible_agents[n], self._action_high[n, part]
-            raise MaskedActionError(f"{agent}: {name} {joint[n, part]} outside [0, {high})")
-        return joint

@@ -34,14 +34,18 @@ class SlotObserver:
         requests and servers.
 
         Shapes: request_features (..., P + 2), server_features (..., |servers|), agent (...) -> arrays
-        (..., F) per key; ``links`` is a read-only view of the static links.
+        (..., F) per key; ``links`` is the static links (a read-only view of them for an index array).
         """
         return {
             DnnObsKey.REQUEST: request_features,
             DnnObsKey.SERVERS: server_features,
-            DnnObsKey.LINKS: np.broadcast_to(self.links, (*np.shape(agent), self.links.size)),
+            DnnObsKey.LINKS: self.links if np.ndim(agent) == 0 else self._links_for(np.shape(agent)),
             DnnObsKey.ACTION_MASK: self.masks[agent],
         }
+
+    def _links_for(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The static links repeated for agents of ``shape``, as a read-only view. Shapes: -> (*shape, L)."""
+        return np.broadcast_to(self.links, (*shape, self.links.size))
 
     def observe_requests(self, requests: RequestBatch, agent: np.ndarray) -> Observation:
         """The observation of each request as its agent (``agent`` (B,) indices) sees it on its slot
