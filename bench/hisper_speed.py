@@ -74,7 +74,7 @@ def measure(device: torch.device, agents_per_service: int, budget: Budget, repea
     env = collector.envs[0]
     agents = env.possible_agents
     layout = JointStateLayout.from_layout(env.layout, agents)
-    masks = np.stack([env.layout.action_mask(agent_service(agent)) for agent in agents]) > 0
+    masks = np.stack([env.layout.structural_mask(agent_service(agent)) for agent in agents])
     learner = HISPERLearner(layout, masks, settings, gamma=0.95, seed=0, device=device)
     columns = {
         "state": Column((layout.state_dim,), "float32"),

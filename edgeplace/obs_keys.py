@@ -9,7 +9,9 @@ Shapes (per agent, unbatched; N = padded ``max_nodes``, M = number of candidate 
     NODE_MASK    (N,)       float32  1 for real nodes, 0 for padding
     ITEMS        (M, F_item) float32 per-candidate features (model instances, or the nodes themselves)
     ITEM_NODE    (M,)       int64    host node index of each candidate item
-    ACTION_MASK  (M,)       float32  1 where choosing the item is allowed
+    ACTION_MASK  (M,)       int8     1 where choosing the item is allowed: Gymnasium's mask layout for the
+                                     Discrete(M) action (every scenario's ``action_mask`` has the layout
+                                     of its action space: :mod:`edgeplace.envs.action_masks`)
 """
 
 from enum import StrEnum

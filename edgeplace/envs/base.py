@@ -12,9 +12,9 @@ seed, and ``reset(options={EPISODE_INDEX_OPTION: e})`` replays episode e alone. 
 draws its seed from the OS once.
 
 Actions: every action is checked before the scenario sees it; one outside the agent's action space
-or forbidden by its observation's ``action_mask`` raises :class:`MaskedActionError` and leaves the env
-unchanged. The KPIs of a finished episode are put in every agent's ``infos`` under
-:data:`KPI_INFO_KEY`.
+or forbidden by its observation's ``action_mask`` (Gymnasium's layout, :mod:`edgeplace.envs.action_masks`)
+raises :class:`MaskedActionError` and leaves the env unchanged. The KPIs of a finished episode are
+put in every agent's ``infos`` under :data:`KPI_INFO_KEY`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
+from edgeplace.envs.action_masks import ActionMask, check_mask, mask_space
 from edgeplace.envs.joint_actions import JointActionTable
 from edgeplace.obs_keys import ObsKey
 
@@ -49,25 +50,26 @@ def check_action(
     agent_id: str,
     action: Any,
     space: gym.Space,
-    action_mask: np.ndarray | None,
+    action_mask: ActionMask | None,
     sub_action_names: Sequence[str] = (),
 ) -> Any:
     """``action`` as the space's type (int for Discrete, (K,) int64 for MultiDiscrete) after checking it.
 
-    Masks: ``(n,)`` for ``Discrete(n)``; for ``MultiDiscrete(nvec)`` the per-dimension masks
-    concatenated (``(sum(nvec),)``), or none (the range is checked alone). ``sub_action_names`` name
-    a MultiDiscrete's dimensions in the errors (default ``sub-action k``).
+    ``action_mask``: the observation's mask in Gymnasium's layout (:mod:`edgeplace.envs.action_masks`),
+    or None (the range is checked alone). ``sub_action_names`` name a MultiDiscrete's dimensions in the
+    errors (default ``sub-action k``).
 
     Raises:
         MaskedActionError: outside the space, or masked out (naming the agent and the allowed values).
-        ValueError: the wrong shape or a non-integer value.
+        ValueError: the wrong shape or a non-integer value, or a mask of another layout than the space's.
     """
+    parts = None if action_mask is None else check_mask(agent_id, action_mask, space)
     if isinstance(space, gym.spaces.Discrete):
         index = int(action)
         if index != action or not 0 <= index < space.n:
             raise MaskedActionError(f"{agent_id}: action {action!r} outside [0, {space.n})")
-        if action_mask is not None and action_mask[index] <= 0:
-            allowed = np.flatnonzero(action_mask > 0)
+        if parts is not None and parts[0][index] <= 0:
+            allowed = np.flatnonzero(parts[0] > 0)
             raise MaskedActionError(
                 f"{agent_id}: action {index} is masked out; {allowed.size} actions are allowed "
                 f"(e.g. {allowed[:5].tolist()})"
@@ -83,11 +85,10 @@ def check_action(
         if bad.size:
             d = int(bad[0])
             raise MaskedActionError(f"{agent_id}: {names[d]} {values[d]} outside [0, {space.nvec[d]})")
-        if action_mask is not None and action_mask.shape == (int(space.nvec.sum()),):
-            offsets = np.concatenate([[0], np.cumsum(space.nvec)[:-1]])
-            masked = np.flatnonzero(action_mask[offsets + values] <= 0)
-            if masked.size:
-                d = int(masked[0])
+        if parts is not None:
+            masked = [d for d, part in enumerate(parts) if part[values[d]] <= 0]
+            if masked:
+                d = masked[0]
                 raise MaskedActionError(f"{agent_id}: {names[d]} {values[d]} is masked out")
         return values
     raise TypeError(f"{agent_id}: edgeplace envs check Discrete and MultiDiscrete actions, not {space}")
@@ -108,6 +109,18 @@ class ScenarioEnv(MultiAgentEnv):
         self.episode_index = -1
         self._next_episode = 0
         self._action_tables: dict[tuple[str, ...], JointActionTable | None] = {}
+
+    @property
+    def request_sets(self) -> int | None:
+        """How many distinct request sets the episodes replay, where they replay a finite set (e.g. a
+        fixed test split); None (the default) where every episode draws its own requests."""
+        return None
+
+    def request_set(self, episode: int) -> int | None:
+        """Id in ``[0, request_sets)`` of the request set episode ``episode`` replays (its noise still
+        differs per seed and episode); None where :attr:`request_sets` is None. Evaluation treats the
+        episodes of one set as one cluster (see :mod:`edgeplace.evaluation.design`)."""
+        return None
 
     @abstractmethod
     def _episode_kpis(self) -> dict[str, float]:
@@ -187,6 +200,6 @@ def placement_observation_space(
             ObsKey.NODE_MASK: gym.spaces.Box(0.0, 1.0, (max_nodes,), np.float32),
             ObsKey.ITEMS: gym.spaces.Box(shape=(num_items, item_dim), **unbounded),
             ObsKey.ITEM_NODE: gym.spaces.Box(0, max_nodes - 1, (num_items,), np.int64),
-            ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (num_items,), np.float32),
+            ObsKey.ACTION_MASK: mask_space(gym.spaces.Discrete(num_items)),
         }
     )

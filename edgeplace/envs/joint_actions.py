@@ -14,6 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from edgeplace.envs.action_masks import mask_parts
 from edgeplace.obs_keys import ObsKey
 
 
@@ -22,14 +23,16 @@ class JointActionTable:
     """The static action structure of agents whose spaces are all Discrete, or all MultiDiscrete with K
     dimensions each (a Discrete(n) is one dimension of size n).
 
-    Shapes: high, offsets (A, K) int64 (each dimension's size; its first slot in a concatenated
-    per-dimension mask); mask_width (A,) int64 (the concatenated mask's length, sum of ``high``).
+    Shapes: high, offsets (A, K) int64 (each dimension's size; its first slot among the agent's mask
+    parts laid end to end); starts (A,) int64 (the agent's first slot among all agents' parts laid end to
+    end, agent by agent); part_shapes (A K,): the shape of each of those parts, in that order.
     """
 
     discrete: bool
     high: np.ndarray
     offsets: np.ndarray
-    mask_width: np.ndarray
+    starts: np.ndarray
+    part_shapes: tuple[tuple[int], ...]
 
     @classmethod
     def of(cls, spaces: Sequence[gym.Space]) -> JointActionTable | None:
@@ -43,13 +46,18 @@ class JointActionTable:
         else:
             return None
         offsets = np.cumsum(high, axis=1) - high
-        return cls(isinstance(spaces[0], gym.spaces.Discrete), high, offsets, high.sum(axis=1))
+        widths = high.sum(axis=1)
+        part_shapes = tuple((n,) for n in high.ravel().tolist())
+        return cls(
+            isinstance(spaces[0], gym.spaces.Discrete), high, offsets, np.cumsum(widths) - widths, part_shapes
+        )
 
     def allowed(
         self, actions: Sequence[Any], observations: Sequence[Mapping[str, np.ndarray]]
     ) -> np.ndarray | None:
         """The actions as (A, K) int64 when every one is inside its space and allowed by its
-        observation's ``action_mask`` (checked where the mask has the concatenated width), else None."""
+        observation's ``action_mask`` (in Gymnasium's layout for its space), else None (also for a mask
+        of another layout: the agent-by-agent check names it)."""
         try:
             values = np.asarray(actions)
         except ValueError:  # ragged: some action has the wrong shape
@@ -65,11 +73,12 @@ class JointActionTable:
         masks = [observation.get(ObsKey.ACTION_MASK) for observation in observations]
         if all(mask is None for mask in masks):
             return values
-        if any(mask is None for mask in masks) or len({np.shape(mask) for mask in masks}) != 1:
+        if any(mask is None or isinstance(mask, tuple) == self.discrete for mask in masks):
             return None
-        stacked = np.stack(masks)  # (A, M)
-        checked = np.flatnonzero(self.mask_width == stacked.shape[1])  # rows whose mask is per dimension
-        slots = (self.offsets + values)[checked]  # (C, K)
-        if (stacked[checked[:, None], slots] <= 0).any():
+        parts = [part for mask in masks for part in mask_parts(mask)]
+        if tuple(np.shape(part) for part in parts) != self.part_shapes:
+            return None
+        slots = self.starts[:, None] + self.offsets + values  # (A, K) into the parts laid end to end
+        if (np.concatenate(parts)[slots] <= 0).any():
             return None
         return values

@@ -10,6 +10,7 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
 from torch import Tensor, nn
 
+from edgeplace.models.allowed_actions import allowed_actions
 from edgeplace.models.item_scoring_head import MASKED_LOGIT, OUTPUT_INIT_GAIN
 from edgeplace.models.layers import mlp
 from edgeplace.models.mc_dropout import MCDropoutUncertainty
@@ -52,7 +53,7 @@ class FlatPlacementPPOModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI, 
         return torch.cat([obs[ObsKey.REQUEST], nodes.flatten(1)], dim=-1)
 
     def _logits(self, obs: dict[str, Tensor], embedding: Tensor) -> Tensor:
-        return self.actor(embedding).masked_fill(obs[ObsKey.ACTION_MASK] < 0.5, MASKED_LOGIT)
+        return self.actor(embedding).masked_fill(~allowed_actions(obs[ObsKey.ACTION_MASK]), MASKED_LOGIT)
 
     def _critic_embedding(self, flat: Tensor, actor_embedding: Tensor | None = None) -> Tensor:
         if self.critic_encoder is not None:

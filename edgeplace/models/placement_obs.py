@@ -6,6 +6,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from edgeplace.models.allowed_actions import allowed_actions
 from edgeplace.obs_keys import ObsKey
 
 
@@ -31,7 +32,7 @@ def read_obs(obs: Mapping[str, Tensor]) -> PlacementObs:
     """Type an RLlib batch of Dict observations and derive the cross-attention key mask."""
     nodes = obs[ObsKey.NODES]
     item_node = obs[ObsKey.ITEM_NODE].long()  # (B, M); may arrive as float
-    action_mask = obs[ObsKey.ACTION_MASK] > 0.5  # (B, M)
+    action_mask = allowed_actions(obs[ObsKey.ACTION_MASK])  # (B, M)
     allowed_per_node = torch.zeros(nodes.shape[:2], device=nodes.device).scatter_add_(
         1, item_node, action_mask.float()
     )  # (B, N)

@@ -115,7 +115,7 @@ class DnnInferencePlacer(ScenarioPlacer[SlotBackground, DnnJob]):
                 f"gives (max_nodes={layout.max_nodes}, static_server_features="
                 f"{layout.static_server_features})"
             )
-        masks = self.observer.masks > 0  # (A, 16+4+P)
+        masks = self.observer.structural_masks  # (A, 16+4+P)
         self.head_masks = np.split(masks, np.cumsum(sizes)[:-1], axis=1)  # 3 x (A, n_k)
         self.action_grid = (  # every (configuration, model, server), broadcast as (1, C, M, V)
             np.arange(NUM_CONFIGS)[None, :, None, None],

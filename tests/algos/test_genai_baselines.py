@@ -8,6 +8,7 @@ import pytest
 
 from edgeplace.algos.baselines import baseline_names, make_baseline
 from edgeplace.algos.baselines.genai_chain import GreedyPolicy, RandomPolicy, UtilityGreedyPolicy
+from edgeplace.envs.action_masks import discrete_mask
 from edgeplace.envs.genai_chain import GenAIChainEnv, ItemFeature, NodeFeature, RequestFeature
 from edgeplace.envs.genai_chain.observation import CAPACITY_SCALE
 from edgeplace.evaluation.runner import run_episodes
@@ -33,7 +34,7 @@ def observation(capacity, load_ratio, item_node, quality, mask, est_utility=None
         ObsKey.NODE_MASK: np.ones(n, np.float32),
         ObsKey.ITEMS: items,
         ObsKey.ITEM_NODE: np.asarray(item_node, np.int64),
-        ObsKey.ACTION_MASK: np.asarray(mask, np.float32),
+        ObsKey.ACTION_MASK: discrete_mask(mask),
     }
 
 

@@ -22,6 +22,7 @@ from edgeplace.algos.hisper.learner import HISPERLearner
 from edgeplace.algos.hisper.policy import HISPERPolicy
 from edgeplace.algos.hisper.settings import PRESETS, HISPERSettings
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.envs.action_masks import concatenated, mask_parts, mask_space, multi_discrete_mask
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.obs_keys import ObsKey
@@ -55,15 +56,15 @@ def build(config: TrainConfig):
 class MaskChecked:
     """A policy that asserts every action it returns is allowed by the observation's action mask."""
 
-    def __init__(self, policy: HISPERPolicy, sizes: Mapping[str, Sequence[int]]) -> None:
-        self.policy, self.name, self.sizes = policy, policy.name, sizes
+    def __init__(self, policy: HISPERPolicy) -> None:
+        self.policy, self.name = policy, policy.name
         self.actions = 0
 
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         actions = self.policy.act_batch(agent_ids, observations)
         for agent, obs, action in zip(agent_ids, observations, actions, strict=True):
-            offsets = np.concatenate([[0], np.cumsum(self.sizes[agent])[:-1]])
-            assert (obs[ObsKey.ACTION_MASK][offsets + np.atleast_1d(action)] > 0).all(), (agent, action)
+            parts = mask_parts(obs[ObsKey.ACTION_MASK])
+            assert all(part[a] > 0 for part, a in zip(parts, np.atleast_1d(action), strict=True)), agent
             self.actions += 1
         return actions
 
@@ -88,7 +89,7 @@ def test_the_toy_trains_and_its_checkpoint_acts_with_allowed_actions(tmp_path, m
     policy = toy.policy_from_checkpoint(result.run_dir, name=algo)
     assert isinstance(policy, HISPERPolicy) and policy.name == algo
     env = toy.make_env()
-    checked = MaskChecked(policy, {agent: [env.action_spaces[agent].n] for agent in env.possible_agents})
+    checked = MaskChecked(policy)
     (kpis,) = run_episodes(toy.make_env, checked, seed=4, episodes=1)
     assert set(kpis) == toy.reported_kpis(env.possible_agents)
     assert checked.actions == 2 * env.horizon
@@ -112,7 +113,7 @@ class PickEnv(SimultaneousEnv):
                 {
                     "grid": gym.spaces.Box(-1.0, 1.0, self.GRID[agent], np.float32),
                     "t": gym.spaces.Box(0.0, 10.0, (1,), np.float32),
-                    ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (sum(self.NVEC[agent]),), np.float32),
+                    ObsKey.ACTION_MASK: mask_space(gym.spaces.MultiDiscrete(self.NVEC[agent])),
                 }
             )
             for agent in self.AGENTS
@@ -121,11 +122,9 @@ class PickEnv(SimultaneousEnv):
         super().__init__(horizon=4)
         self.total = 0.0
 
-    def mask(self, agent: str) -> np.ndarray:
+    def mask(self, agent: str) -> tuple[np.ndarray, ...]:
         n_a, n_b = self.NVEC[agent]
-        first = np.arange(n_a) != self.t % n_a
-        second = np.arange(n_b) % 2 != self.t % 2
-        return np.concatenate([first, second]).astype(np.float32)
+        return multi_discrete_mask([np.arange(n_a) != self.t % n_a, np.arange(n_b) % 2 != self.t % 2])
 
     def _begin_episode(self) -> None:
         self.grids = {
@@ -170,7 +169,7 @@ def test_the_generic_view_pads_observations_and_actions_and_stores_the_changing_
         blocks = layout.agent_blocks(state)[:, layout.request_dim :] > 0.5  # (A, W): the padded masks
         for n, agent in enumerate(env.possible_agents):
             np.testing.assert_array_equal(
-                blocks[n][view.structural_masks[n]], observations[agent]["action_mask"] > 0
+                blocks[n][view.structural_masks[n]], concatenated(observations[agent]["action_mask"]) > 0
             )
             assert not blocks[n][~view.structural_masks[n]].any()
         observations, *_ = env.step(
@@ -189,9 +188,9 @@ def test_learner_samples_only_the_allowed_sub_actions_of_each_step():
         state = view.global_state(observations)
         actions = learner.act(np.repeat(state[None], 300, axis=0))  # (300, A, 2)
         for n, agent in enumerate(env.possible_agents):
-            mask, (n_a, _) = observations[agent]["action_mask"] > 0, env.NVEC[agent]
-            assert set(actions[:, n, 0]) == set(np.flatnonzero(mask[:n_a]))
-            assert set(actions[:, n, 1]) == set(np.flatnonzero(mask[n_a:]))
+            first, second = observations[agent]["action_mask"]
+            assert set(actions[:, n, 0]) == set(np.flatnonzero(first))
+            assert set(actions[:, n, 1]) == set(np.flatnonzero(second))
         observations, *_ = env.step(view.env_actions(actions[0]))
 
 
@@ -213,7 +212,7 @@ def test_every_joint_algorithm_trains_on_a_multi_discrete_env_and_restores(tmp_p
     rows = [obs[agent] for obs in observations for agent in PickEnv.AGENTS]
     expected = trained.learner.act(states, explore=False).reshape(-1, 2)
     np.testing.assert_array_equal(policy.act_batch(ids, rows), expected)
-    checked = MaskChecked(policy, PickEnv.NVEC)
+    checked = MaskChecked(policy)
     run_episodes(PickEnv, checked, seed=3, episodes=2, num_envs=2)
     assert checked.actions == 2 * 2 * 4
     restored = build(config).environment(PickEnv, env_config={}).multi_agent(policies=set(PickEnv.AGENTS))

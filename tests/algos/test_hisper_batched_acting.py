@@ -11,6 +11,7 @@ from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.learner import HISPERLearner
 from edgeplace.algos.hisper.policy import HISPERPolicy
 from edgeplace.algos.hisper.settings import HISPERSettings
+from edgeplace.envs.action_masks import entry_row
 from edgeplace.envs.dnn_inference import DnnInferenceEnv, agent_service
 from edgeplace.models.autoregressive_head import ActionMode
 
@@ -26,7 +27,7 @@ def make_learner(autoregressive: bool) -> tuple[HISPERLearner, np.ndarray]:
     rng = np.random.default_rng(0)
     collector.step(uniform_actions(env, rng, ENVS))  # states after one slot: instances exist
     layout = JointStateLayout.from_layout(env.layout, env.possible_agents)
-    masks = np.stack([env.layout.action_mask(agent_service(a)) for a in env.possible_agents]) > 0
+    masks = np.stack([env.layout.structural_mask(agent_service(a)) for a in env.possible_agents])
     settings = HISPERSettings(autoregressive=autoregressive, hybrid_reward=autoregressive, **TINY)
     learner = HISPERLearner(layout, masks, settings, gamma=0.95, seed=5)
     # perturb the near-uniform initial heads so that argmax and samples differ between agents
@@ -82,7 +83,9 @@ def test_policy_act_batch_equals_one_forward_per_agent():
     observations = learner.layout.observations(states, learner.masks_np)
     agents = list(learner.layout.agents)
     ids = [agent for _ in range(ENVS) for agent in agents]
-    rows = [{k: v[e] for k, v in observations[agent].items()} for e in range(ENVS) for agent in agents]
+    rows = [
+        {k: entry_row(v, e) for k, v in observations[agent].items()} for e in range(ENVS) for agent in agents
+    ]
     expected = np.stack([out.actions.numpy() for out in per_agent(learner, states, ActionMode.ARGMAX)], 1)
     np.testing.assert_array_equal(policy.act_batch(ids, rows), expected.reshape(-1, 3))
     # uneven rows per agent fall back to one forward per agent, with the same result

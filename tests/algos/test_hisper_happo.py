@@ -12,6 +12,7 @@ from edgeplace.algos.hisper.joint_view import JointStateLayout
 from edgeplace.algos.hisper.policy import HISPERPolicy
 from edgeplace.algos.hisper.value_norm import ValueNorm
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.envs.action_masks import entry_row
 from edgeplace.envs.dnn_inference import DnnInferenceEnv, agent_service, global_state
 
 TINY = {"embed_dim": 4, "actor_hidden": (8,), "critic_hidden": (8,), "lstm_hidden": 4}
@@ -53,7 +54,7 @@ def test_value_norm_round_trip_and_debiased_mean():
 def make_learner(**settings) -> tuple[HAPPOLearner, DnnInferenceEnv]:
     env = DnnInferenceEnv({"agents_per_service": 1, "horizon": 4})
     layout = JointStateLayout.from_layout(env.layout, env.possible_agents)
-    masks = np.stack([env.layout.action_mask(agent_service(a)) for a in env.possible_agents]) > 0
+    masks = np.stack([env.layout.structural_mask(agent_service(a)) for a in env.possible_agents])
     return HAPPOLearner(layout, masks, HAPPOSettings(**TINY, **settings), gamma=0.95, seed=1), env
 
 
@@ -136,7 +137,9 @@ def test_tiny_happo_run_checkpoints_and_acts_through_the_policy(tmp_path):
     observations = algo.layout.observations(states, algo.masks)
     ids = [agent for _ in states for agent in algo.agents]
     obs = [
-        {k: v[e] for k, v in observations[agent].items()} for e in range(len(states)) for agent in algo.agents
+        {k: entry_row(v, e) for k, v in observations[agent].items()}
+        for e in range(len(states))
+        for agent in algo.agents
     ]
     np.testing.assert_array_equal(
         policy.act_batch(ids, obs), algo.learner.act(states, explore=False).reshape(-1, 3)

@@ -10,6 +10,7 @@ from edgeplace.algos.checkpoints import latest_checkpoint, save_checkpoint
 from edgeplace.algos.hisper.build import build_hisper_config
 from edgeplace.algos.hisper.policy import HISPERPolicy
 from edgeplace.algos.train_config import TrainConfig
+from edgeplace.envs.action_masks import entry_row
 from edgeplace.envs.dnn_inference import DnnInferenceEnv
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.policy import Policy
@@ -129,7 +130,11 @@ def test_restored_checkpoint_reproduces_the_trained_policy(tmp_path, preset):
     layout_obs = algo.layout.observations(states, algo.learner.masks_np)
     agents = list(algo.agents)
     ids = [agent for _ in range(len(states)) for agent in agents]
-    obs = [{k: v[e] for k, v in layout_obs[agent].items()} for e in range(len(states)) for agent in agents]
+    obs = [
+        {k: entry_row(v, e) for k, v in layout_obs[agent].items()}
+        for e in range(len(states))
+        for agent in agents
+    ]
     expected = algo.learner.act(states, explore=False).reshape(-1, 3)
     np.testing.assert_array_equal(restored.act_batch(ids, obs), expected)
     np.testing.assert_array_equal(restored.act_batch(ids[:3], obs[:3]), expected[:3])  # uneven rows per agent

@@ -97,7 +97,7 @@ def test_replace_agent_keeps_the_gradient_of_the_replaced_entry_only():
 def make_learner(settings: HISPERSettings, seed: int = 0) -> tuple[HISPERLearner, DnnInferenceEnv]:
     env = DnnInferenceEnv({"agents_per_service": 1, "horizon": 3})
     layout = JointStateLayout.from_layout(env.layout, env.possible_agents)
-    masks = np.stack([env.layout.action_mask(agent_service(a)) for a in env.possible_agents]) > 0
+    masks = np.stack([env.layout.structural_mask(agent_service(a)) for a in env.possible_agents])
     return HISPERLearner(layout, masks, settings, gamma=0.9, seed=seed), env
 
 

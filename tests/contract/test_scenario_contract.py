@@ -9,6 +9,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import data_equivalence
 
 from edgeplace.algos.checkpoints import checkpoint_metadata, save_checkpoint
 from edgeplace.algos.registry import build_algorithm_config
@@ -48,8 +49,8 @@ def assert_same_observations(first: list, second: list) -> None:
     for a, b in zip(first, second, strict=True):
         assert a.keys() == b.keys()
         for agent in a:
-            for key in a[agent]:
-                np.testing.assert_array_equal(a[agent][key], b[agent][key], err_msg=f"{agent}/{key}")
+            for key in a[agent]:  # arrays, and the tuples of a MultiDiscrete action's mask
+                assert data_equivalence(a[agent][key], b[agent][key], exact=True), f"{agent}/{key}"
 
 
 def test_same_seed_same_episode(smoke):
@@ -79,6 +80,27 @@ def test_every_agent_reports_the_declared_kpis_at_episode_end(smoke):
     for agent, info in infos.items():
         assert set(info[KPI_INFO_KEY]) == smoke.spec.reported_kpis(agents), agent
         assert all(isinstance(value, float) for value in info[KPI_INFO_KEY].values()), agent
+
+
+def test_observations_are_in_their_spaces_and_masked_samples_are_allowed(smoke):
+    """Every observation lies in its agent's observation space, and its ``action_mask`` (where it has
+    one) is in Gymnasium's layout: ``space.sample(mask=...)`` draws actions the env accepts, a whole
+    episode long."""
+    env = smoke.spec.make_env(smoke.env_config)
+    observations, _ = env.reset(seed=6)
+    for n, space in enumerate(env.action_spaces.values()):
+        space.seed(6 + n)
+    while True:
+        for agent, observation in observations.items():
+            assert env.observation_spaces[agent].contains(observation), agent
+        actions = {
+            agent: env.action_spaces[agent].sample(mask=observation.get(ObsKey.ACTION_MASK))
+            for agent, observation in observations.items()
+        }
+        observations, _, terminated, truncated, _ = env.step(actions)
+        if terminated[ALL_AGENTS] or truncated[ALL_AGENTS]:
+            break
+    assert all(env.observation_spaces[agent].contains(obs) for agent, obs in observations.items())
 
 
 def forbidden_action(space: gym.Space, observation: dict) -> int | np.ndarray:

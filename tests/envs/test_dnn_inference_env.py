@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgeplace.algos.baselines.stacking import stack_observations
+from edgeplace.envs.action_masks import concatenated
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, MaskedActionError
 from edgeplace.envs.dnn_inference import (
     AgentKPI,
@@ -24,9 +26,11 @@ from edgeplace.envs.dnn_inference import (
     load_server_network,
 )
 from edgeplace.envs.dnn_inference.kpis import EpisodeKPIs
-from edgeplace.envs.dnn_inference.network import COMPUTE_TFLOPS_SET, LINK_BW_MBPS_SET, least_delay_paths
-from edgeplace.envs.dnn_inference.state import ObservationLayout
+from edgeplace.envs.dnn_inference.network import least_delay_paths
+from edgeplace.envs.dnn_inference.state import ObservationLayout, agent_service
 from edgeplace.scenarios import get_scenario
+from edgeplace.topology import load_topology
+from edgeplace.topology.generators import GEO_BW_MBPS, GEO_COMPUTE_TFLOPS
 from edgeplace.workloads.dnn_inference import SERVICE_TABLES, RequestDistribution, Service, draw_episode
 from tests.conftest import genai_edge_dir
 
@@ -122,31 +126,32 @@ def test_default_topology_uses_the_generators_attributes():
     assert [(net.compute_tflops == v).sum() for v in (1.33, 1.26, 0.5)] == [7, 4, 5]
     assert [(net.memory_mb == v * 1024).sum() for v in (4, 2, 1)] == [7, 6, 3]
     assert set(net.uplink_mbps) <= {36.0, 48.0, 64.0, 72.0}
-    assert set(net.link_bw_mbps) <= set(LINK_BW_MBPS_SET)
+    assert set(net.link_bw_mbps) <= set(GEO_BW_MBPS)
     assert net.path_hops.max() <= 15 and net.positions_km is not None
 
 
-def test_other_substrates_get_attributes_drawn_from_the_attribute_seed():
-    a = load_server_network("waxman:nodes=12,seed=3", 0)
-    b = load_server_network("waxman:nodes=12,seed=3", 1)
-    assert set(a.compute_tflops) <= set(COMPUTE_TFLOPS_SET) and set(a.memory_mb) <= {1024.0, 2048.0, 4096.0}
-    assert set(a.link_bw_mbps) <= set(LINK_BW_MBPS_SET)
+def test_other_substrates_get_server_attributes_drawn_from_the_attribute_seed():
+    uri = "waxman:nodes=12,seed=3"
+    a, b = load_server_network(uri, 0), load_server_network(uri, 1)
+    assert set(a.compute_tflops) <= set(GEO_COMPUTE_TFLOPS) and set(a.memory_mb) <= {1024.0, 2048.0, 4096.0}
+    assert set(a.uplink_mbps) <= {36.0, 48.0, 64.0, 72.0}
     np.testing.assert_array_equal(a.edge_index, b.edge_index)
     assert not np.array_equal(a.compute_tflops, b.compute_tflops) or not np.array_equal(
         a.memory_mb, b.memory_mb
     )
-    expected = np.random.default_rng(0).choice(LINK_BW_MBPS_SET, a.edge_index.shape[1])
-    np.testing.assert_array_equal(a.link_bw_mbps, expected)  # drawn first
+    # links keep the topology's bandwidth (MB/s -> Mbit/s), whatever the seed
+    np.testing.assert_array_equal(a.link_bw_mbps, load_topology(uri).bandwidth_mb_s * 8.0)
+    np.testing.assert_array_equal(a.link_bw_mbps, b.link_bw_mbps)
 
 
 def test_env_on_a_genai_edge_topology_pads_observations():
     env = DnnInferenceEnv({"topology": f"genai-edge:{genai_edge_dir(1)}"})  # 25 servers -> P = 32
     obs, _ = env.reset(seed=0)
     assert obs["od_0"][DnnObsKey.REQUEST].shape == (34,) and obs["od_0"][DnnObsKey.LINKS].shape == (496,)
-    mask = obs["mot_0"][DnnObsKey.ACTION_MASK]
-    assert (
-        mask[20:45].all() and not mask[45:].any() and env.action_spaces["od_0"].nvec.tolist() == [16, 4, 25]
-    )
+    assert env.action_spaces["od_0"].nvec.tolist() == [16, 4, 25]
+    assert [part.shape for part in obs["od_0"][DnnObsKey.ACTION_MASK]] == [(16,), (4,), (25,)]
+    structural = env.observer.structural_masks[env.possible_agents.index("mot_0")]  # (16 + 4 + 32,)
+    assert structural[20:45].all() and not structural[45:].any()
 
 
 # --- admission ----------------------------------------------------------------------------------
@@ -311,7 +316,7 @@ def flat(trace) -> list:
     """Every array and number of a trace, flattened for equality checks."""
     out = []
     for obs in [trace[0]] + [step[0] for step in trace[1:]]:
-        out += [value.tolist() for agent_obs in obs.values() for value in agent_obs.values()]
+        out += [concatenated(value).tolist() for agent_obs in obs.values() for value in agent_obs.values()]
     out += [sorted(step[1].items()) for step in trace[1:]]
     return out
 
@@ -363,7 +368,12 @@ def test_requests_do_not_depend_on_actions():
     b, _ = play(env, seed=3, policy_seed=1)
 
     def observed(trace) -> list:
-        return [o.tolist() for step in trace[1:] for agent in step[0].values() for o in agent.values()]
+        return [
+            concatenated(o).tolist()
+            for step in trace[1:]
+            for agent in step[0].values()
+            for o in agent.values()
+        ]
 
     assert observed(a) == observed(b) and flat(a) != flat(b)
 
@@ -387,8 +397,13 @@ def test_observation_encodes_the_slot_and_the_static_links():
     i, j = env.network.edge_index[:, 0]
     k = np.flatnonzero((np.triu_indices(16, 1)[0] == i) & (np.triu_indices(16, 1)[1] == j))[0]
     assert links[k] == pytest.approx(env.network.link_bw_mbps[0] / 400)
-    np.testing.assert_array_equal(obs["od_0"][DnnObsKey.ACTION_MASK], np.ones(36))
-    np.testing.assert_array_equal(obs["mot_0"][DnnObsKey.ACTION_MASK][16:20], [1, 1, 1, 0])
+    for agent, sizes in (("od_0", (16, 4, 16)), ("mot_0", (16, 3, 16))):  # Gymnasium's layout, all allowed
+        mask = obs[agent][DnnObsKey.ACTION_MASK]
+        assert isinstance(mask, tuple) and env.observation_spaces[agent].contains(obs[agent])
+        for part, size in zip(mask, sizes, strict=True):
+            assert part.dtype == np.int8
+            np.testing.assert_array_equal(part, np.ones(size))
+    np.testing.assert_array_equal(env.layout.structural_mask(agent_service("mot_0"))[16:20], [1, 1, 1, 0])
 
 
 def test_static_server_features_option():
@@ -414,7 +429,7 @@ def test_global_state_layout(per_service, dim):
     mot0 = per_service * 20
     np.testing.assert_array_equal(state[mot0 + 18 : mot0 + 20], [0, 1])
     np.testing.assert_array_equal(state[-152:-120], obs["od_0"][DnnObsKey.SERVERS])
-    batched = {a: {k: np.stack([v, v]) for k, v in o.items()} for a, o in obs.items()}
+    batched = {a: stack_observations([o, o]) for a, o in obs.items()}
     np.testing.assert_array_equal(global_state(batched, agents), np.stack([state, state]))
 
 

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from edgeplace.envs.action_masks import discrete_mask, mask_space
 from edgeplace.envs.base import ALL_AGENTS, KPI_INFO_KEY, MaskedActionError
 from edgeplace.envs.multi_rate import MultiRateEnv, Phase
 from edgeplace.obs_keys import ObsKey
@@ -29,7 +30,7 @@ class TwoRateEnv(MultiRateEnv):
             agent: gym.spaces.Dict(
                 {
                     FEATURES: gym.spaces.Box(-np.inf, np.inf, (4,), np.float32),
-                    ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (space.n,), np.float32),
+                    ObsKey.ACTION_MASK: mask_space(space),
                 }
             )
             for agent, space in self.action_spaces.items()
@@ -46,8 +47,8 @@ class TwoRateEnv(MultiRateEnv):
 
     def _observe(self, agents: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
         features = np.array([*self.values, self.mode], dtype=np.float32)
-        masks = {PLANNER: np.ones(2, np.float32), WORKER: np.ones(3, np.float32)}
-        masks[WORKER][2 * self.mode] = 0.0  # mode 0 forbids item 0, mode 1 item 2
+        masks = {PLANNER: discrete_mask(np.ones(2)), WORKER: discrete_mask(np.arange(3) != 2 * self.mode)}
+        # mode 0 forbids item 0, mode 1 item 2
         return {agent: {FEATURES: features, ObsKey.ACTION_MASK: masks[agent]} for agent in agents}
 
     def _apply(self, actions: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, dict]]:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from edgeplace.envs.action_masks import discrete_mask, mask_space
 from edgeplace.obs_keys import ObsKey
 
 REQUEST_DIM, NODE_DIM, ITEM_DIM = 5, 4, 3
@@ -31,7 +32,7 @@ def placement_space(
             ObsKey.NODE_MASK: gym.spaces.Box(0.0, 1.0, (num_nodes,), np.float32),
             ObsKey.ITEMS: gym.spaces.Box(-1.0, 1.0, (num_items, item_dim), np.float32),
             ObsKey.ITEM_NODE: gym.spaces.Box(0, num_nodes - 1, (num_items,), np.int64),
-            ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (num_items,), np.float32),
+            ObsKey.ACTION_MASK: mask_space(gym.spaces.Discrete(num_items)),
         }
     )
 
@@ -48,8 +49,8 @@ def consistent_obs(
     obs[ObsKey.NODE_MASK] = (np.arange(num_nodes) < num_real).astype(np.float32)
     obs[ObsKey.NODES][num_real:] = 0.0
     obs[ObsKey.ITEM_NODE] = rng.integers(0, num_real, num_items)
-    mask = (rng.random(num_items) < allowed_fraction).astype(np.float32)
-    mask[rng.integers(num_items)] = 1.0
+    mask = discrete_mask(rng.random(num_items) < allowed_fraction)  # int8, as every env's
+    mask[rng.integers(num_items)] = 1
     obs[ObsKey.ACTION_MASK] = mask
     return obs
 

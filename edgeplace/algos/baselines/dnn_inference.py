@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgeplace.algos.baselines.stacking import stack_observations
+from edgeplace.envs.action_masks import padded_parts
 from edgeplace.envs.dnn_inference.network import ServerNetwork, load_server_network
 from edgeplace.envs.dnn_inference.params import DnnInferenceConfig, DnnInferenceParams
 from edgeplace.envs.dnn_inference.request_batch import RequestBatch
@@ -56,7 +57,9 @@ class ActionScorer:
 
     def decode(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> RequestBatch:
         """The requests and server background the observations show."""
-        return self.layout.decode_batch(agent_ids, stack_observations(observations))
+        return self.layout.decode_batch(
+            agent_ids, stack_observations(observations, (DnnObsKey.REQUEST, DnnObsKey.SERVERS))
+        )
 
     def best_actions(self, load: ServerLoad, rows: np.ndarray, request: RequestBatch) -> np.ndarray:
         """Argmax of the request's own reward over every action of each request on load row ``rows[b]``;
@@ -142,13 +145,8 @@ class RandomPolicy:
         self.rng = np.random.default_rng(seed)
 
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
-        mask = stack_observations(observations)[DnnObsKey.ACTION_MASK] > 0
-        segments = (
-            mask[:, :NUM_CONFIGS],
-            mask[:, NUM_CONFIGS : NUM_CONFIGS + MAX_MODELS],
-            mask[:, NUM_CONFIGS + MAX_MODELS :],
-        )
-        draws = self.rng.random((mask.shape[0], len(segments)))
+        segments = padded_parts([obs[DnnObsKey.ACTION_MASK] for obs in observations])  # 3 x (B, w_k)
+        draws = self.rng.random((len(observations), len(segments)))
         columns = []
         for k, allowed in enumerate(segments):
             nth = np.floor(draws[:, k] * allowed.sum(axis=1)).astype(np.int64)  # the nth allowed entry

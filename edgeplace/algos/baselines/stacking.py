@@ -10,11 +10,25 @@ from edgeplace.obs_keys import ObsKey
 from edgeplace.policy import Observation
 
 
-def stack_observations(observations: Sequence[Observation]) -> dict[str, np.ndarray]:
-    """Shapes: B observations of (...) arrays -> one (B, ...) array per key."""
+def stack_observations(
+    observations: Sequence[Observation], keys: Sequence[str] | None = None
+) -> dict[str, np.ndarray | tuple[np.ndarray, ...]]:
+    """The entries ``keys`` (None: all) of B observations stacked.
+
+    Shapes: B (...) arrays -> one (B, ...) array per key; B tuples of arrays (a MultiDiscrete action's
+    mask) -> a tuple of (B, ...) arrays, which needs the agents' masks to have one shape.
+    """
     if not observations:
         raise ValueError("cannot act on an empty batch of observations")
-    return {key: np.stack([obs[key] for obs in observations]) for key in observations[0]}
+    stacked = {}
+    for key in observations[0] if keys is None else keys:
+        values = [obs[key] for obs in observations]
+        stacked[key] = (
+            tuple(np.stack(parts) for parts in zip(*values, strict=True))
+            if isinstance(values[0], tuple)
+            else np.stack(values)
+        )
+    return stacked
 
 
 def masked_argmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@ optional ``action_mask``) and Discrete or MultiDiscrete actions.
 
 Each agent's block of the global state is its observation flattened (every entry but ``action_mask``,
 in the Dict space's key order, zero-padded to the widest agent's), then its action mask over the padded
-sub-actions (the observation's mask where it has one, so masks may change every step), and nothing is
+sub-actions (the observation's mask, in Gymnasium's layout, where it has one, so masks may change every
+step), and nothing is
 shared. The reward the critic learns is the mean of the agents' rewards (the team reward, for an env
 that gives every agent the same one).
 """
@@ -17,17 +18,19 @@ import gymnasium as gym
 import numpy as np
 
 from edgeplace.algos.hisper.observation_reader import ObservationReader
+from edgeplace.envs.action_masks import sub_action_sizes
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.obs_keys import ObsKey
 
 
 def native_sizes(agent: str, space: gym.Space) -> tuple[int, ...]:
     """The sub-action sizes of a Discrete (one) or 1-d MultiDiscrete action space."""
-    if isinstance(space, gym.spaces.Discrete):
-        return (int(space.n),)
-    if isinstance(space, gym.spaces.MultiDiscrete) and space.nvec.ndim == 1:
-        return tuple(int(n) for n in space.nvec)
-    raise TypeError(f"{agent}: the joint algorithms act in Discrete or 1-d MultiDiscrete spaces, not {space}")
+    try:
+        return sub_action_sizes(space)
+    except TypeError as err:
+        raise TypeError(
+            f"{agent}: the joint algorithms act in Discrete or 1-d MultiDiscrete spaces, not {space}"
+        ) from err
 
 
 def own_keys(agent: str, space: gym.Space) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from edgeplace.algos.hisper.flat_view import FlatJointView
 from edgeplace.algos.hisper.observation_reader import ObservationReader
+from edgeplace.envs.action_masks import multi_discrete_mask, padded_parts
 from edgeplace.envs.dnn_inference.joint_view import DnnJointView
 from edgeplace.envs.dnn_inference.state import DnnObsKey, ObservationLayout
 from edgeplace.envs.simultaneous import SimultaneousEnv
@@ -146,23 +147,32 @@ class JointStateLayout:
         """The second shared part. Shapes: (..., G) -> (..., L)."""
         return state[..., self.state_dim - self.link_dim :]
 
-    def observations(self, state: np.ndarray, masks: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-        """Every agent's dnn-inference observation dict rebuilt from the global state and the static
-        masks (A, M) (bool or 0/1), as the env emits it (float32 mask)."""
+    def observations(self, state: np.ndarray, masks: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Every agent's dnn-inference observation dict rebuilt from the global state and the structural
+        masks (True exactly on each agent's own sub-action values), as the env emits it.
+
+        Shapes: state (..., G), masks (A, W) bool -> arrays (..., F) per key; ``action_mask`` a tuple of
+        (..., n_k) int8 (Gymnasium's layout, batched as RLlib batches it).
+        """
+        lead = state.shape[:-1]
         requests, servers, links = self.requests(state), self.servers(state), self.links(state)
-        return {
-            agent: {
+        observations = {}
+        for n, agent in enumerate(self.agents):
+            padded = np.split(np.asarray(masks[n], dtype=bool), np.cumsum(self.sizes)[:-1])
+            native = multi_discrete_mask([part[: part.sum()] for part in padded])
+            observations[agent] = {
                 DnnObsKey.REQUEST: requests[..., n, :],
                 DnnObsKey.SERVERS: servers,
                 DnnObsKey.LINKS: links,
-                DnnObsKey.ACTION_MASK: np.broadcast_to(
-                    np.asarray(masks[n], dtype=np.float32), (*state.shape[:-1], self.mask_dim)
-                ),
+                DnnObsKey.ACTION_MASK: tuple(np.broadcast_to(part, (*lead, part.size)) for part in native),
             }
-            for n, agent in enumerate(self.agents)
-        }
+        return observations
 
 
-def static_masks(observations: Mapping[str, Mapping[str, np.ndarray]], agents: Sequence[str]) -> np.ndarray:
-    """The agents' structural action masks as a bool array (A, M), from one observation dict."""
-    return np.stack([np.asarray(observations[agent][DnnObsKey.ACTION_MASK]) > 0 for agent in agents])
+def static_masks(
+    observations: Mapping[str, Mapping[str, Any]], agents: Sequence[str], sizes: Sequence[int]
+) -> np.ndarray:
+    """The agents' observed action masks over the padded sub-actions ``sizes`` (K,), from one
+    observation dict. Shapes: -> (A, sum(sizes)) bool."""
+    masks = [observations[agent][DnnObsKey.ACTION_MASK] for agent in agents]
+    return np.concatenate(padded_parts(masks, sizes), axis=1)

@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from edgeplace.envs.action_masks import concatenated
 from edgeplace.obs_keys import ObsKey
 from edgeplace.policy import Observation
 
@@ -30,8 +31,8 @@ class ObservationReader:
     shared_keys: tuple[str, ...] = ()
     """Entries every agent observes alike, one actor input each (e.g. dnn-inference's servers, links)."""
     masks_in_observation: bool = False
-    """Whether the observation's ``action_mask`` (the sub-actions' native masks, concatenated) restricts
-    the structural masks; False: the structural masks alone."""
+    """Whether the observation's ``action_mask`` (Gymnasium's layout for the agent's action space)
+    restricts the structural masks; False: the structural masks alone."""
     discrete: bool = False
     """Whether the agents' action spaces are Discrete (one sub-action, acted as a scalar)."""
 
@@ -59,7 +60,7 @@ class ObservationReader:
         out = structural.copy()
         for row, obs in enumerate(observations):
             if ObsKey.ACTION_MASK in obs:
-                out[row, structural[row]] = np.asarray(obs[ObsKey.ACTION_MASK]) > 0
+                out[row, structural[row]] = concatenated(obs[ObsKey.ACTION_MASK]) > 0
         return out
 
     def to_dict(self) -> dict[str, Any]:

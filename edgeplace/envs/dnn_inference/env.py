@@ -18,7 +18,7 @@ from edgeplace.envs.dnn_inference.state import ObservationLayout, agent_ids, age
 from edgeplace.envs.dnn_inference.system_model import SlotOutcome, SlotRequests, admit_slot
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.topology import padded_size
-from edgeplace.workloads.dnn_inference import EpisodeDraws, draw_episode
+from edgeplace.workloads.dnn_inference import EpisodeDraws, Service, draw_episode
 
 
 class DnnInferenceEnv(SimultaneousEnv):
@@ -57,13 +57,15 @@ class DnnInferenceEnv(SimultaneousEnv):
         if cfg.local_server == "nearest" and network.positions_km is None:
             raise ValueError(f"local_server='nearest' needs server coordinates; {cfg.topology!r} has none")
         self.layout = ObservationLayout(
-            network.num_servers, padded_size(network.num_servers, cfg.max_nodes), cfg.static_server_features
+            network.num_servers,
+            padded_size(network.num_servers, cfg.max_nodes, source=cfg.topology),
+            cfg.static_server_features,
         )
         agents = agent_ids(cfg.agents_per_service)
         self.agents = self.possible_agents = list(agents)
         self.services = np.array([agent_service(agent) for agent in agents], dtype=np.int64)
-        space = self.layout.observation_space()
-        self.observation_spaces = dict.fromkeys(agents, space)
+        spaces = {service: self.layout.observation_space(service) for service in Service}  # one per service
+        self.observation_spaces = {agent: spaces[agent_service(agent)] for agent in agents}
         self.action_spaces = {agent: self.layout.action_space(agent_service(agent)) for agent in agents}
         self.observer = SlotObserver(self.layout, network, agents)
 

@@ -48,7 +48,7 @@ class DnnJointView:
             layout.link_dim,
         )
         self.sizes = (NUM_CONFIGS, MAX_MODELS, layout.max_nodes)
-        self.structural_masks = np.stack([layout.action_mask(agent_service(a)) for a in self.agents]) > 0
+        self.structural_masks = np.stack([layout.structural_mask(agent_service(a)) for a in self.agents])
         self.high = np.stack([layout.action_space(agent_service(a)).nvec for a in self.agents])  # (A, 3)
 
     def global_state(self, observations: Mapping[str, Mapping[str, np.ndarray]]) -> np.ndarray:

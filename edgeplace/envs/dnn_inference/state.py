@@ -5,7 +5,7 @@ observation to the global state; the env, the baselines, the learner and Serve a
 
 Agents: ``od_0 .. od_{N-1}`` then ``mot_0 .. mot_{N-1}``, which is also the processing order.
 
-Observation of one agent (P = padded server count, V <= P real servers; float32):
+Observation of one agent (P = padded server count, V <= P real servers; float32 but the mask):
 
 ===============  ================  =========================================================
 key              shape             content
@@ -15,13 +15,16 @@ key              shape             content
                                    ``static_server_features``: A_k / 1.33, B_k / 4096, rho_k / 72
 ``links``        (P (P - 1) / 2,)  upper triangle (row-major, ``triu_indices(P, 1)``) of W / 400
                                    Mbit/s, 0 where there is no link; static
-``action_mask``  (16 + 4 + P,)     structural only: configurations | models (MOT: model 3 is 0)
-                                   | real servers (padding 0)
+``action_mask``  (16,), (|M_s|,),  structural only, in Gymnasium's layout for the agent's
+                 (V,) int8         ``MultiDiscrete([16, |M_s|, V])``: every configuration, every
+                                   model of its service, every real server
 ===============  ================  =========================================================
 
-Padded server slots are 0 everywhere. Global state (:func:`global_state`): for each agent in id
-order its ``req`` followed by a service token (OD ``[1, 0]``, MOT ``[0, 1]``), then ``servers`` and
-``links`` once: ``2N (P + 4) + |servers| + |links|`` values (312 at 8 agents, 352 at 10, P = 16).
+Padded server slots are 0 everywhere. The joint policies act on padded sub-actions (16, MAX_MODELS, P);
+:meth:`ObservationLayout.structural_mask` is an agent's mask over them. Global state
+(:func:`global_state`): for each agent in id order its ``req`` followed by a service token (OD
+``[1, 0]``, MOT ``[0, 1]``), then ``servers`` and ``links`` once: ``2N (P + 4) + |servers| + |links|``
+values (312 at 8 agents, 352 at 10, P = 16).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from enum import StrEnum
 import gymnasium as gym
 import numpy as np
 
+from edgeplace.envs.action_masks import mask_space, multi_discrete_mask, padded_parts
 from edgeplace.envs.dnn_inference.network import ServerNetwork
 from edgeplace.envs.dnn_inference.request_batch import RequestBatch
 from edgeplace.obs_keys import ObsKey
@@ -91,7 +95,8 @@ class ObservationLayout:
         self.request_dim = max_nodes + 2
         self.server_dim = (5 if static_server_features else 2) * max_nodes
         self.link_dim = max_nodes * (max_nodes - 1) // 2
-        self.mask_dim = NUM_CONFIGS + MAX_MODELS + max_nodes
+        #: Padded sub-action sizes the joint policies act on: configurations, model slots, server slots.
+        self.padded_sizes = (NUM_CONFIGS, MAX_MODELS, max_nodes)
 
     # --- encoders -------------------------------------------------------------------------------
     def encode_requests(self, local: np.ndarray, deadline_s: np.ndarray, data_mb: np.ndarray) -> np.ndarray:
@@ -126,13 +131,19 @@ class ObservationLayout:
         padded[: self.num_servers, : self.num_servers] = network.bandwidth_matrix_mbps / LINK_SCALE_MBPS
         return padded[np.triu_indices(self.max_nodes, k=1)].astype(np.float32)
 
-    def action_mask(self, service: Service) -> np.ndarray:
-        """Structural mask of an agent of ``service``. Shapes: -> (16 + 4 + P,) float32."""
-        mask = np.zeros(self.mask_dim, dtype=np.float32)
-        mask[:NUM_CONFIGS] = 1.0
-        mask[NUM_CONFIGS : NUM_CONFIGS + MAX_MODELS] = SERVICE_TABLES.model_valid[service]
-        mask[NUM_CONFIGS + MAX_MODELS : NUM_CONFIGS + MAX_MODELS + self.num_servers] = 1.0
-        return mask
+    def action_mask(self, service: Service) -> tuple[np.ndarray, ...]:
+        """The observed action mask of an agent of ``service`` (everything in its action space is allowed).
+
+        Shapes: -> ((16,), (|M_s|,), (V,)) int8, read-only.
+        """
+        return multi_discrete_mask([np.ones(n, dtype=bool) for n in self.action_space(service).nvec])
+
+    def structural_mask(self, service: Service) -> np.ndarray:
+        """:meth:`action_mask` over the padded sub-actions (MOT: model slot 3 False; server padding False).
+
+        Shapes: -> (16 + MAX_MODELS + P,) bool.
+        """
+        return np.concatenate(padded_parts([self.action_mask(service)], self.padded_sizes), axis=1)[0]
 
     # --- decoders -------------------------------------------------------------------------------
     def decode_requests(self, request: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,18 +179,18 @@ class ObservationLayout:
         return RequestBatch(service, local, deadline_s, data_mb, background_tflop, background_mb)
 
     # --- spaces ---------------------------------------------------------------------------------
-    def observation_space(self) -> gym.spaces.Dict:
-        """The Dict observation space of every agent."""
+    def observation_space(self, service: Service) -> gym.spaces.Dict:
+        """The Dict observation space of an agent of ``service``."""
 
-        def box(size: int, high: float = np.inf) -> gym.spaces.Box:
-            return gym.spaces.Box(0.0, high, (size,), np.float32)
+        def box(size: int) -> gym.spaces.Box:
+            return gym.spaces.Box(0.0, np.inf, (size,), np.float32)
 
         return gym.spaces.Dict(
             {
                 DnnObsKey.REQUEST: box(self.request_dim),
                 DnnObsKey.SERVERS: box(self.server_dim),
                 DnnObsKey.LINKS: box(self.link_dim),
-                DnnObsKey.ACTION_MASK: box(self.mask_dim, 1.0),
+                DnnObsKey.ACTION_MASK: mask_space(self.action_space(service)),
             }
         )
 

@@ -13,6 +13,7 @@ from enum import IntEnum
 import gymnasium as gym
 import numpy as np
 
+from edgeplace.envs.action_masks import discrete_mask
 from edgeplace.envs.base import Observation, placement_observation_space
 from edgeplace.envs.genai_chain.params import GenAIChainParams
 from edgeplace.envs.genai_chain.system_model import (
@@ -144,10 +145,10 @@ class ChainObserver:
             params=params,
         )
         self.item_node = workload.instance_node.astype(np.int64)
-        self.type_masks = [
-            (workload.instance_type == t).astype(np.float32) for t in range(1, NUM_MODEL_TYPES + 1)
-        ]
-        self._type_mask_table = np.stack(self.type_masks)  # (3, M): row t-1 is the mask of type t
+        #: (3, M) int8: row t-1 is the action mask of a stage of type t (the instances of that type)
+        self._type_mask_table = discrete_mask(
+            workload.instance_type[None, :] == np.arange(1, NUM_MODEL_TYPES + 1)[:, None]
+        )
         self._templates = pad_nodes(self._node_templates(workload).transpose(2, 0, 1, 3), max_nodes)
         self._templates = np.ascontiguousarray(self._templates.transpose(1, 2, 0, 3), dtype=np.float32)
         self._hops_scaled = (self.model.hops / HOP_SCALE).astype(np.float32)
@@ -217,7 +218,7 @@ class ChainObserver:
             ObsKey.NODE_MASK: self.node_mask.copy(),
             ObsKey.ITEMS: items,
             ObsKey.ITEM_NODE: self.item_node.copy(),
-            ObsKey.ACTION_MASK: self.type_masks[stage_type - 1].copy(),
+            ObsKey.ACTION_MASK: self._type_mask_table[stage_type - 1].copy(),
         }
 
     def _item_features(

@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from edgeplace.envs.action_masks import discrete_mask, mask_space
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.obs_keys import ObsKey
 
@@ -63,7 +64,7 @@ def observe(loads: np.ndarray, demands: np.ndarray) -> dict[str, dict[str, np.nd
     out = {}
     for i, agent in enumerate(AGENTS):
         features = np.concatenate([[demands[i], demands[1 - i]], loads / CAPACITY, CAPACITY])
-        mask = (loads < CAPACITY).astype(np.float32)
+        mask = discrete_mask(loads < CAPACITY)
         out[agent] = {FEATURES: features.astype(np.float32), ObsKey.ACTION_MASK: mask}
     return out
 
@@ -87,7 +88,7 @@ class ToyEnv(SimultaneousEnv):
         space = gym.spaces.Dict(
             {
                 FEATURES: gym.spaces.Box(0.0, np.inf, (2 + 2 * n,), np.float32),
-                ObsKey.ACTION_MASK: gym.spaces.Box(0.0, 1.0, (n,), np.float32),
+                ObsKey.ACTION_MASK: mask_space(gym.spaces.Discrete(n)),
             }
         )
         self.observation_spaces = dict.fromkeys(AGENTS, space)

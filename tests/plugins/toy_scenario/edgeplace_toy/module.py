@@ -12,6 +12,7 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
 from torch import Tensor, nn
 
+from edgeplace.models.allowed_actions import allowed_actions
 from edgeplace.obs_keys import ObsKey
 from edgeplace_toy.env import FEATURES
 
@@ -40,7 +41,7 @@ class ToyModule(TorchRLModule, ValueFunctionAPI):
 
     def _logits(self, obs: dict[str, Tensor]) -> Tensor:
         logits = self.actor(self.encoder(obs[FEATURES]))
-        return logits.masked_fill(obs[ObsKey.ACTION_MASK] < 0.5, MASKED_LOGIT)
+        return logits.masked_fill(~allowed_actions(obs[ObsKey.ACTION_MASK]), MASKED_LOGIT)
 
     @override(TorchRLModule)
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
