@@ -69,12 +69,20 @@ def node_capacity_features(substrate: Substrate) -> np.ndarray:
     return scaled.astype(np.float32)
 
 
-def padded_size(num_nodes: int, max_nodes: int | None, multiple: int = 16) -> int:
-    """Observation padding: ``max_nodes`` if given (must fit), else the next multiple of ``multiple``."""
+def padded_size(
+    num_nodes: int, max_nodes: int | None, multiple: int = 16, *, source: str | None = None
+) -> int:
+    """Observation padding: ``max_nodes`` if given (must fit), else the next multiple of ``multiple``.
+
+    Raises:
+        TopologyError: more nodes than ``max_nodes``, naming ``source`` (the topology URI) if given.
+    """
     if max_nodes is None:
         return int(-(-num_nodes // multiple) * multiple)
     if num_nodes > max_nodes:
-        raise ValueError(f"topology has {num_nodes} nodes but max_nodes is {max_nodes}")
+        raise TopologyError(
+            f"topology has {num_nodes} nodes but max_nodes is {max_nodes}", source=source, field="max_nodes"
+        )
     return max_nodes
 
 

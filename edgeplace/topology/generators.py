@@ -19,6 +19,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import Delaunay
 from scipy.spatial.distance import pdist, squareform
 
+from edgeplace.topology.distributions import Tagged, TierMix
 from edgeplace.topology.errors import TopologyError
 from edgeplace.topology.geo import fibre_delay_s, km_to_lonlat
 from edgeplace.topology.names import Affinity, NodeFeature, Resource, Tier
@@ -29,9 +30,17 @@ _MBPS_PER_MB_S = 8.0
 # waxman: the AgentVNE substrate (papers/agentvne.md, "Defaults we chose").
 WAXMAN_ORIGIN = (11.0, 48.0)
 """(longitude, latitude) of the south-west corner of the Waxman square."""
-_WAXMAN_CAPACITY_LOW = np.array([[4.0, 4.0, 8.0], [2.0, 2.0, 4.0], [1.0, 1.0, 2.0]])
-"""Rows: cloud, edge (MEC), access (end device); columns: compute, memory, storage."""
-_WAXMAN_CAPACITY_HIGH = np.array([[4.0, 4.0, 8.0], [3.0, 3.0, 6.0], [2.0, 2.0, 4.0]])
+WAXMAN_TIERS = TierMix(cloud_fraction=0.05, edge_fraction=0.25)
+"""The tier mix: 5 % cloud, 25 % edge (MEC), the rest access (end devices)."""
+WAXMAN_RESOURCES = (Resource.COMPUTE, Resource.MEMORY, Resource.STORAGE)
+WAXMAN_CAPACITY_LOW = np.array([[4.0, 4.0, 8.0], [2.0, 2.0, 4.0], [1.0, 1.0, 2.0]])
+"""Rows: cloud, edge (MEC), access (end device) (``Tier`` values); columns: ``WAXMAN_RESOURCES``."""
+WAXMAN_CAPACITY_HIGH = np.array([[4.0, 4.0, 8.0], [3.0, 3.0, 6.0], [2.0, 2.0, 4.0]])
+WAXMAN_TAGS = {
+    Affinity.TEE: Tagged(0.1, 2, (Tier.CLOUD, Tier.EDGE), part=0, parts=2),
+    Affinity.CAMERA: Tagged(0.1, 2, (Tier.ACCESS,), part=1, parts=2),
+}
+"""``max(2, round(0.1 N))`` tagged nodes: half TEE on cloud/edge nodes, half camera on access nodes."""
 _WAXMAN_BW_MBPS = np.array([[1000.0, 1000.0, 100.0], [1000.0, 1000.0, 100.0], [100.0, 100.0, 50.0]])
 """Link bandwidth by the tiers of its two ends, Mbit/s."""
 _CLOUD_LINK_DELAY_S = 10e-3
@@ -39,10 +48,14 @@ _CLOUD_LINK_DELAY_S = 10e-3
 # geo_radius: the HISPER stand-in for the EUA servers (papers/hisper.md, section c).
 GEO_RADIUS_ORIGIN = (144.9631, -37.8136)
 """(longitude, latitude) of the centre of the geo_radius square (Melbourne CBD, as in EUA)."""
-_GEO_BW_MBPS = (50, 100, 200, 300, 400)
-_GEO_UPLINK_MBPS = (36, 48, 64, 72)
-_GEO_COMPUTE_TFLOPS = (0.5, 1.26, 1.33)
-_GEO_MEMORY_GB = (1, 2, 4)
+GEO_BW_MBPS = (50.0, 100.0, 200.0, 300.0, 400.0)
+"""Link bandwidths of spec c, Mbit/s."""
+GEO_UPLINK_MBPS = (36.0, 48.0, 64.0, 72.0)
+"""Uplink rates of the servers' access points (spec c), Mbit/s."""
+GEO_COMPUTE_TFLOPS = (0.5, 1.26, 1.33)
+"""Server compute of spec c, TFLOP/s."""
+GEO_MEMORY_GB = (1.0, 2.0, 4.0)
+"""Server memory of spec c, GB."""
 
 # cell_cluster: the tower layout of papers/llm-mappo.md (edge-server layer only).
 CELL_ORIGIN = (-122.33, 47.61)
@@ -58,6 +71,12 @@ GENAI_ORIGIN = (8.2, 46.8)
 _GENAI_SIDE_KM = 300.0
 _GENAI_MEAN_DEGREE = 3.0
 _GENAI_BW_MB_S = 50.0
+GENAI_COMPUTE_RANGE = (16, 55)
+"""Inclusive range of the integer compute capacity (the files' ComputationCapacity)."""
+GENAI_STORAGE_RANGE = (12, 39)
+"""Inclusive range of the integer storage node feature (StorageCapacity)."""
+GENAI_TRAFFIC_RANGE = (17, 48)
+"""Inclusive range of the integer traffic-rate node feature (TrafficRate)."""
 
 
 def waxman(
@@ -89,25 +108,19 @@ def waxman(
     adjacency = np.zeros((nodes, nodes), dtype=bool)
     adjacency[i[linked], j[linked]] = True
 
-    n_cloud = min(nodes, max(1, round(0.05 * nodes)))
-    n_edge = min(nodes - n_cloud, max(1, round(0.25 * nodes)))
-    tier = np.full(nodes, Tier.ACCESS, dtype=np.int64)
-    order = rng.permutation(nodes)
-    tier[order[:n_cloud]] = Tier.CLOUD
-    tier[order[n_cloud : n_cloud + n_edge]] = Tier.EDGE
+    tier = WAXMAN_TIERS.assign(rng, nodes)
     adjacency |= (tier[:, None] == Tier.CLOUD) & (tier[None, :] == Tier.EDGE)
     edge_index = _edges(_connect(adjacency | adjacency.T, dist))
 
-    capacity = rng.uniform(_WAXMAN_CAPACITY_LOW[tier], _WAXMAN_CAPACITY_HIGH[tier])
-    n_tagged = max(2, round(0.1 * nodes))
-    tee = _tag(rng, np.flatnonzero(tier != Tier.ACCESS), n_tagged // 2, nodes)
-    camera = _tag(rng, np.flatnonzero(tier == Tier.ACCESS), n_tagged - n_tagged // 2, nodes)
+    capacity = rng.uniform(WAXMAN_CAPACITY_LOW[tier], WAXMAN_CAPACITY_HIGH[tier])
+    tee = WAXMAN_TAGS[Affinity.TEE].assign(rng, tier)
+    camera = WAXMAN_TAGS[Affinity.CAMERA].assign(rng, tier)
 
     src, dst = edge_index
     at_cloud = (tier[src] == Tier.CLOUD) | (tier[dst] == Tier.CLOUD)
     return Substrate(
         name=f"waxman:nodes={nodes},alpha={alpha},beta={beta},side_km={side_km},seed={seed}",
-        resource_names=(Resource.COMPUTE, Resource.MEMORY, Resource.STORAGE),
+        resource_names=WAXMAN_RESOURCES,
         capacity=capacity,
         edge_index=edge_index,
         bandwidth_mb_s=_WAXMAN_BW_MBPS[tier[src], tier[dst]] / _MBPS_PER_MB_S,
@@ -119,7 +132,8 @@ def waxman(
 
 
 def geo_radius(nodes: int, radius_km: float, *, side_km: float = 1.5, seed: int = 0) -> Substrate:
-    """EUA-like edge servers linked within ``radius_km`` (the HISPER stand-in), resources (compute, memory).
+    """EUA-like edge servers linked within ``radius_km`` (the HISPER stand-in), resources (compute_tflops,
+    memory_mb).
 
     Draws, in order (papers/hisper.md, section c): positions uniform in a ``side_km`` square (centred on
     Melbourne CBD); links for distance < ``radius_km``, then the connectivity repair; per link
@@ -134,13 +148,13 @@ def geo_radius(nodes: int, radius_km: float, *, side_km: float = 1.5, seed: int 
     xy = rng.uniform(0.0, side_km, (nodes, 2))
     dist = squareform(pdist(xy))
     edge_index = _edges(_connect(dist < radius_km, dist))
-    bw_mbps = rng.choice(_GEO_BW_MBPS, edge_index.shape[1])
-    uplink_mbps = rng.choice(_GEO_UPLINK_MBPS, nodes)
-    compute = rng.choice(_GEO_COMPUTE_TFLOPS, nodes)
-    memory_mb = rng.choice(_GEO_MEMORY_GB, nodes) * 1024.0
+    bw_mbps = rng.choice(GEO_BW_MBPS, edge_index.shape[1])
+    uplink_mbps = rng.choice(GEO_UPLINK_MBPS, nodes)
+    compute = rng.choice(GEO_COMPUTE_TFLOPS, nodes)
+    memory_mb = rng.choice(GEO_MEMORY_GB, nodes) * 1024.0
     return Substrate(
         name=f"geo-radius:nodes={nodes},radius_km={radius_km},side_km={side_km},seed={seed}",
-        resource_names=(Resource.COMPUTE, Resource.MEMORY),
+        resource_names=(Resource.COMPUTE_TFLOPS, Resource.MEMORY_MB),
         capacity=np.stack([compute, memory_mb], axis=1),
         edge_index=edge_index,
         bandwidth_mb_s=bw_mbps / _MBPS_PER_MB_S,
@@ -209,9 +223,9 @@ def synthetic_genai(size: str, seed: int = 0) -> Substrate:
     dist = squareform(pdist(xy))
     radius_km = _GENAI_SIDE_KM * np.sqrt(_GENAI_MEAN_DEGREE / (np.pi * nodes))
     edge_index = _edges(_connect(dist < radius_km, dist))
-    compute = rng.integers(16, 56, nodes)
-    storage = rng.integers(12, 40, nodes)
-    traffic = rng.integers(17, 49, nodes)
+    compute = rng.integers(GENAI_COMPUTE_RANGE[0], GENAI_COMPUTE_RANGE[1] + 1, nodes)
+    storage = rng.integers(GENAI_STORAGE_RANGE[0], GENAI_STORAGE_RANGE[1] + 1, nodes)
+    traffic = rng.integers(GENAI_TRAFFIC_RANGE[0], GENAI_TRAFFIC_RANGE[1] + 1, nodes)
     return Substrate(
         name=f"synthetic:{size},seed={seed}",
         resource_names=(Resource.COMPUTE,),
@@ -263,13 +277,6 @@ def _uniform_disc(rng: np.random.Generator, count: int, inner_km: float, outer_k
     r = np.sqrt(rng.uniform(inner_km**2, outer_km**2, count))
     theta = rng.uniform(0.0, 2 * np.pi, count)
     return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
-
-
-def _tag(rng: np.random.Generator, candidates: np.ndarray, count: int, nodes: int) -> np.ndarray:
-    """Mark ``count`` random candidates (fewer if there are fewer). Shapes: returns (nodes,) bool."""
-    tagged = np.zeros(nodes, dtype=bool)
-    tagged[rng.choice(candidates, size=min(count, candidates.size), replace=False)] = True
-    return tagged
 
 
 def _check_count(value: int, name: str) -> None:

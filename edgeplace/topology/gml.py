@@ -11,11 +11,12 @@ Attributes read where present, with documented seeded defaults where absent:
 - Link bandwidth: ``LinkSpeedRaw`` (bit/s, Topology Zoo) / 8e6, else ``bw`` (Virne, unitless, read as
   MB/s), else a seeded draw from ``DEFAULT_BANDWIDTH_MB_S``. Other attributes (e.g. Brain's
   ``capacity_st``) are ignored.
-- Node capacity (resource ``"compute"``): ``cpu`` (Virne), else a seeded integer uniform in
-  ``DEFAULT_CAPACITY_RANGE`` (inclusive).
+- Node resources: ``compute`` from ``cpu`` (Virne) when every node has it; a file without ``cpu``
+  (Topology Zoo) states no resources, and a scenario draws the ones it needs by its own rule
+  (:mod:`edgeplace.topology.attributes`). A file where only some nodes have ``cpu`` is an error.
 
-Defaults come from ``np.random.default_rng(seed)``: first N capacities, then E bandwidths, one per node
-and link in index order whether used or not, so a node's default does not depend on other nodes.
+Default bandwidths come from ``np.random.default_rng(seed)``: E draws, one per link in index order
+whether used or not, so a link's default does not depend on the other links.
 Directed graphs are read as undirected: the two directions of a link give the smaller bandwidth.
 Parallel links (multigraphs, or edges listed twice) are merged into one link whose bandwidth is the
 sum of the known ones. Self loops are dropped. Node index =
@@ -40,8 +41,6 @@ DEFAULT_DELAY_S = 1e-3
 """Delay of a link with an end of unknown position, s."""
 DEFAULT_BANDWIDTH_MB_S = (50.0, 100.0, 200.0)
 """Bandwidths drawn uniformly for links without a bandwidth attribute, MB/s."""
-DEFAULT_CAPACITY_RANGE = (16, 55)
-"""Inclusive range of the integer compute capacity drawn for nodes without ``cpu``."""
 _BITS_PER_MB = 8e6
 
 
@@ -50,13 +49,13 @@ def load_gml(path: str | Path, *, seed: int = 0, largest_component: bool = False
 
     Args:
         path: The file; a relative path is taken from the current working directory.
-        seed: Seed of the defaults for missing bandwidth and capacity attributes.
+        seed: Seed of the defaults for missing link bandwidths.
         largest_component: Keep only the largest connected component (ties: the one holding the
             smallest id) with a ``UserWarning``, instead of raising on a disconnected graph.
 
     Raises:
-        TopologyError: a missing or malformed file, non-integer ids, a bad coordinate, or a
-            disconnected graph; the error names the file.
+        TopologyError: a missing or malformed file, non-integer ids, a bad coordinate, ``cpu`` on some
+            nodes only, or a disconnected graph; the error names the file.
     """
     path = Path(path)
     source = str(path)
@@ -82,13 +81,8 @@ def load_gml(path: str | Path, *, seed: int = 0, largest_component: bool = False
     index = {node: i for i, node in enumerate(ids)}
     pairs = sorted((min(index[u], index[v]), max(index[u], index[v])) for u, v in graph.edges)
     edge_index = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
-    rng = np.random.default_rng(seed)
-    low, high = DEFAULT_CAPACITY_RANGE
-    default_capacity = rng.integers(low, high + 1, size=len(ids)).astype(np.float64)
-    default_bw = rng.choice(DEFAULT_BANDWIDTH_MB_S, size=len(pairs))
-
-    cpu = np.array([_number(graph.nodes[n].get("cpu"), source, "cpu") for n in ids], dtype=np.float64)
-    capacity = np.where(np.isnan(cpu), default_capacity, cpu)
+    default_bw = np.random.default_rng(seed).choice(DEFAULT_BANDWIDTH_MB_S, size=len(pairs))
+    resources, capacity = _capacity(graph, ids, source)
     known_bw = np.array([graph.edges[ids[u], ids[v]]["bandwidth_mb_s"] for u, v in pairs], dtype=np.float64)
     bandwidth = np.where(np.isnan(known_bw), default_bw, known_bw)
 
@@ -97,14 +91,29 @@ def load_gml(path: str | Path, *, seed: int = 0, largest_component: bool = False
     delay = np.where(np.isnan(length_km), DEFAULT_DELAY_S, fibre_delay_s(length_km))
     return Substrate(
         name=f"gml:{path.stem}",
-        resource_names=(Resource.COMPUTE,),
-        capacity=capacity[:, None],
+        resource_names=resources,
+        capacity=capacity,
         edge_index=edge_index,
         bandwidth_mb_s=bandwidth,
         delay_s=delay,
         node_ids=np.array(ids, dtype=np.int64),
         coords=None if np.isnan(lonlat).any() else lonlat,
     )
+
+
+def _capacity(graph: nx.Graph, ids: list[int], source: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """Resource names and capacity: ``compute`` from ``cpu`` on every node, or none. Shapes: (N, R)."""
+    cpu = np.array([_number(graph.nodes[n].get("cpu"), source, "cpu") for n in ids], dtype=np.float64)
+    missing = np.isnan(cpu)
+    if missing.all():
+        return (), np.zeros((len(ids), 0))
+    if missing.any():
+        raise TopologyError(
+            f"node {ids[int(np.flatnonzero(missing)[0])]} has no 'cpu' while other nodes have one",
+            source=source,
+            field="cpu",
+        )
+    return (Resource.COMPUTE,), cpu[:, None]
 
 
 def _read(path: Path) -> nx.Graph:

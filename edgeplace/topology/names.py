@@ -8,11 +8,20 @@ from enum import IntEnum, StrEnum
 
 
 class Resource(StrEnum):
-    """Node resource names (columns of ``Substrate.capacity``)."""
+    """Node resource names (columns of ``Substrate.capacity``).
+
+    ``compute``, ``memory`` and ``storage`` are in the abstract units of the topology family that sets
+    them (GenAI-edge compute 16-55, AgentVNE capacities 1-8, a GML file's ``cpu``); names with a unit
+    suffix are physical. A scenario reads the name whose units it models (see ``attributes``).
+    """
 
     COMPUTE = "compute"
     MEMORY = "memory"
     STORAGE = "storage"
+    COMPUTE_TFLOPS = "compute_tflops"
+    """Compute throughput, TFLOP/s."""
+    MEMORY_MB = "memory_mb"
+    """Memory, MB."""
 
 
 class NodeFeature(StrEnum):

@@ -26,7 +26,8 @@ class Substrate:
     use and cached; they are not pickled (a copy recomputes them).
 
     Shapes:
-        capacity: (N, R) float64 >= 0, column ``r`` is resource ``resource_names[r]``.
+        capacity: (N, R) float64 >= 0, column ``r`` is resource ``resource_names[r]``; R may be 0 (a
+            topology that states no node resources, e.g. a Topology Zoo file).
         edge_index: (2, E) int64, each undirected link once with ``src < dst``; no self loops or
             duplicates.
         bandwidth_mb_s: (E,) float64 > 0, megabytes per second.
@@ -56,8 +57,8 @@ class Substrate:
     def __post_init__(self) -> None:
         check = _Checker(self.name)
         names = tuple(str(n) for n in self.resource_names)
-        if not names or len(set(names)) != len(names):
-            raise check.error("resource_names", f"must be non-empty and unique, got {names!r}")
+        if len(set(names)) != len(names):
+            raise check.error("resource_names", f"must be unique, got {names!r}")
         capacity = check.floats("capacity", self.capacity, ndim=2, lower=0.0)
         num_nodes = capacity.shape[0]
         if num_nodes == 0 or capacity.shape[1] != len(names):

@@ -10,6 +10,7 @@ URI                                                    substrate
 ``geo-radius:nodes=N,radius_km=R,side_km=K,seed=S``    ``geo_radius`` (side_km 1.5, seed 0)
 ``cell-cluster:towers=T,servers=K,radius_km=R,seed=S``  ``cell_cluster`` (radius_km 10, seed 0)
 ``synthetic:SIZE`` or ``synthetic:SIZE,seed=S``        ``synthetic_genai``; SIZE genai-small|-medium|-large
+``testbed:NAME``                                       ``testbeds.testbed``; NAME bristol
 =====================================================  ==============================================
 
 Parameters without a default (``nodes``, ``radius_km``, ``towers``, ``servers``) are required.
@@ -32,6 +33,7 @@ from edgeplace.topology.generators import cell_cluster, geo_radius, synthetic_ge
 from edgeplace.topology.gml import load_gml
 from edgeplace.topology.shipped_data import is_short_name
 from edgeplace.topology.substrate import Substrate
+from edgeplace.topology.testbeds import testbed
 
 #: The scheme of the GenAI edge dataset: a shipped short name (``S1`` .. ``S4``) or a directory.
 GENAI_EDGE = "genai-edge"
@@ -81,6 +83,7 @@ _SCHEMES: dict[str, _Scheme] = {
         },
     ),
     "synthetic": _Scheme(synthetic_genai, {"seed": (int, 0)}, lead="size"),
+    "testbed": _Scheme(testbed, lead="name"),
 }
 
 
@@ -95,6 +98,11 @@ def absolute_topology_uri(uri: str) -> str:
     if not path or os.path.isabs(path) or (scheme == GENAI_EDGE and is_short_name(path)):
         return uri
     return f"{scheme}:{os.path.abspath(path)}{query}{params}"
+
+
+def topology_schemes() -> list[str]:
+    """The schemes a topology URI may have (one per loader or generator), sorted."""
+    return sorted(_SCHEMES)
 
 
 def parse_topology_uri(uri: str) -> tuple[str, dict[str, object]]:

@@ -3,20 +3,36 @@
 A workload is what the genai-chain scenario places: ``M`` model instances (type, quality, host node)
 and, per split, a table of chain requests. It comes from the GenAI edge dataset
 (``genai-edge:DIR``) or, for any other topology URI, from :func:`synthesize_workload`, a seeded
-generator with the dataset's shape (227 instances of 3 types, the same route constraints).
+generator with the dataset's shape (227 instances of 3 types, the same route constraints). The
+substrate carries :data:`NODE_ATTRIBUTES`: the topology's where it has them, else drawn with the
+dataset's ranges (the rule of :mod:`edgeplace.topology.attributes`).
 
 Model types: 1 = text-to-text, 2 = text-to-image, 3 = image-to-video.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from edgeplace.topology import GenAIEdgeDataset, Substrate, TaskTable, load_genai_edge, load_topology
+from edgeplace.topology import (
+    AttributeNeed,
+    GenAIEdgeDataset,
+    NodeFeature,
+    Resource,
+    Substrate,
+    TaskTable,
+    UniformInt,
+    keep_resources,
+    load_genai_edge,
+    load_with_attributes,
+    with_attributes,
+)
+from edgeplace.topology.generators import GENAI_COMPUTE_RANGE, GENAI_STORAGE_RANGE, GENAI_TRAFFIC_RANGE
 
 NUM_STAGES = 5
 NUM_MODEL_TYPES = 3
@@ -26,6 +42,14 @@ SIZE_UNIT = 512.0
 DATASET_TYPE_COUNTS = (191, 30, 6)
 SPLITS = ("train", "test")
 EARTH_RADIUS_KM = 6371.0
+#: The node attributes the scenario reads, drawn with the dataset's integer ranges where a topology
+#: lacks them: compute capacity (the system model divides by it) and the storage and traffic-rate
+#: features of the observation.
+NODE_ATTRIBUTES = (
+    AttributeNeed.resource(Resource.COMPUTE, UniformInt(*GENAI_COMPUTE_RANGE), positive=True),
+    AttributeNeed.feature(NodeFeature.STORAGE, UniformInt(*GENAI_STORAGE_RANGE)),
+    AttributeNeed.feature(NodeFeature.TRAFFIC_RATE, UniformInt(*GENAI_TRAFFIC_RANGE)),
+)
 
 
 @dataclass(frozen=True)
@@ -168,11 +192,16 @@ def synthesize_workload(
 
 
 @functools.lru_cache(maxsize=16)
-def load_workload(topology_uri: str, *, seed: int = 0) -> GenAIChainWorkload:
-    """The workload for a topology URI: the dataset's own for ``genai-edge:DIR``, else synthesized.
+def load_workload(topology_uri: str, *, seed: int = 0, attribute_seed: int = 0) -> GenAIChainWorkload:
+    """The workload for a topology URI: the dataset's own for ``genai-edge:DIR``, else synthesized
+    (from ``seed``). The substrate has :data:`NODE_ATTRIBUTES` (missing ones drawn from
+    ``attribute_seed``) and the one resource ``compute``.
 
     Cached per process, so the many vectorised env copies of an RLlib EnvRunner share one load.
     """
     if topology_uri.startswith("genai-edge:"):
-        return workload_from_dataset(load_genai_edge(topology_uri.removeprefix("genai-edge:")))
-    return synthesize_workload(load_topology(topology_uri), seed=seed)
+        workload = workload_from_dataset(load_genai_edge(topology_uri.removeprefix("genai-edge:")))
+        substrate = with_attributes(workload.substrate, NODE_ATTRIBUTES, attribute_seed, source=topology_uri)
+        return dataclasses.replace(workload, substrate=keep_resources(substrate, (Resource.COMPUTE,)))
+    substrate = load_with_attributes(topology_uri, NODE_ATTRIBUTES, attribute_seed)
+    return synthesize_workload(keep_resources(substrate, (Resource.COMPUTE,)), seed=seed)

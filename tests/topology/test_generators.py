@@ -57,6 +57,7 @@ def test_geo_radius_reproduces_the_hisper_seed_0_check():
     xy = np.random.default_rng(0).uniform(0.0, 1.5, (16, 2))  # the generator's first draw
     assert (pdist(xy) < 0.5).sum() == 33  # so exactly one of the 34 links is a repair link
     assert s.paths.hops.max() == 6
+    assert s.resource_names == ("compute_tflops", "memory_mb")  # physical units, named
     compute, memory = s.capacity.T
     assert [(compute == v).sum() for v in (1.33, 1.26, 0.5)] == [7, 4, 5]
     assert [(memory == v * 1024).sum() for v in (4, 2, 1)] == [7, 6, 3]

@@ -34,7 +34,8 @@ def test_parallel_links_merge_and_missing_attributes_get_defaults(tmp_path):
         assert s.bandwidth_mb_s[1] in DEFAULT_BANDWIDTH_MB_S
         km = haversine_km(np.array([4.9, 52.4]), np.array([4.3, 50.8]))
         np.testing.assert_allclose(s.delay_s, [km / FIBRE_SPEED_KM_S, DEFAULT_DELAY_S])
-        assert s.coords is None and 16 <= s.capacity[2, 0] <= 55 and s.name == "gml:net"
+        assert s.coords is None and s.name == "gml:net"
+        assert s.resource_names == () and s.capacity.shape == (3, 0)  # no cpu: no resources stated
 
 
 def test_directed_links_take_the_smaller_direction(tmp_path):
@@ -76,12 +77,28 @@ def test_bad_files(tmp_path):
         )
 
 
-def test_defaults_are_seeded(tmp_path):
-    path = write(tmp_path, NODES + "  edge [ source 0 target 1 ]\n  edge [ source 1 target 5 ]\n")
+def test_default_bandwidths_are_seeded(tmp_path):
+    body = "".join(f"  node [ id {i} ]\n" for i in range(12))
+    body += "".join(f"  edge [ source {i} target {i + 1} ]\n" for i in range(11))
+    path = write(tmp_path, body)
     a, b, c = load_gml(path, seed=3), load_gml(path, seed=3), load_gml(path, seed=4)
-    np.testing.assert_array_equal(a.capacity, b.capacity)
     np.testing.assert_array_equal(a.bandwidth_mb_s, b.bandwidth_mb_s)
-    assert not np.array_equal(a.capacity, c.capacity)
+    assert not np.array_equal(a.bandwidth_mb_s, c.bandwidth_mb_s)
+    np.testing.assert_array_equal(
+        a.bandwidth_mb_s, np.random.default_rng(3).choice(DEFAULT_BANDWIDTH_MB_S, size=11)
+    )
+
+
+def test_cpu_is_the_compute_resource_on_every_node_or_an_error(tmp_path):
+    edges = "  edge [ source 0 target 1 ]\n  edge [ source 1 target 2 ]\n"
+    nodes = "".join(f"  node [ id {i} cpu {10 * (i + 1)} ]\n" for i in range(3))
+    s = load_gml(write(tmp_path, nodes + edges))
+    assert s.resource_names == ("compute",)
+    np.testing.assert_array_equal(s.capacity[:, 0], [10.0, 20.0, 30.0])
+    partial = nodes.replace("  node [ id 1 cpu 20 ]", "  node [ id 1 ]")
+    with pytest.raises(TopologyError, match="node 1 has no 'cpu' while other nodes have one") as info:
+        load_gml(write(tmp_path, partial + edges))
+    assert info.value.field == "cpu" and info.value.source.endswith("net.gml")
 
 
 def test_shared_topologies(topologies_dir):

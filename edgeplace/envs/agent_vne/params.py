@@ -26,7 +26,12 @@ class AgentVNEConfig:
     """Everything that defines an agent-vne env instance."""
 
     topology: str = "waxman:nodes=20,seed=42"
-    """Topology URI; ``waxman:`` gives the spec's three-tier substrate with TEE / camera holders."""
+    """Topology URI, any scheme; ``waxman:`` gives the spec's three-tier substrate with TEE / camera
+    holders, and the tiers, capacities and tags another topology lacks are drawn by the spec's defaults
+    (:data:`static.NODE_ATTRIBUTES`)."""
+    attribute_seed: int = 0
+    """Seed of the node attributes drawn for a topology that lacks them (see
+    :mod:`edgeplace.topology.attributes`)."""
     capacity_scale: float = CALIBRATED_CAPACITY_SCALE
     """Multiplier on every node capacity of the topology (spec b, "Calibration")."""
     bandwidth_scale: float = 1.0

@@ -1,8 +1,13 @@
 """The static part of the agent-vne network: capacities, attributes, routes and reference scales.
 
-Everything here is fixed for a topology, ``capacity_scale`` and ``bandwidth_scale``; the env, the
-baselines and the model side (through :func:`static_network`) share one copy per process.
-Observations carry only the dynamic state (see :mod:`edgeplace.envs.agent_vne.observation`).
+Everything here is fixed for a topology, ``attribute_seed``, ``capacity_scale`` and
+``bandwidth_scale``; the env, the baselines and the model side (through :func:`static_network`) share one
+copy per process. Observations carry only the dynamic state (see
+:mod:`edgeplace.envs.agent_vne.observation`).
+
+Any topology serves: :data:`NODE_ATTRIBUTES` are the node attributes the scenario reads (tiers, the
+three capacities, the TEE / camera tags), drawn by spec b's substrate defaults where the topology lacks
+them (the rule of :mod:`edgeplace.topology.attributes`).
 """
 
 from __future__ import annotations
@@ -16,12 +21,48 @@ from typing import Any
 import numpy as np
 
 from edgeplace.envs.agent_vne.params import AgentVNEConfig
-from edgeplace.topology import Substrate, load_topology, padded_adjacency
+from edgeplace.topology import (
+    AttributeNeed,
+    PerTier,
+    Substrate,
+    Tier,
+    Uniform,
+    keep_resources,
+    load_with_attributes,
+    padded_adjacency,
+)
+from edgeplace.topology.generators import (
+    WAXMAN_CAPACITY_HIGH,
+    WAXMAN_CAPACITY_LOW,
+    WAXMAN_RESOURCES,
+    WAXMAN_TAGS,
+    WAXMAN_TIERS,
+)
 
 MBPS_PER_MB_S = 8.0
 """Mbit/s per MB/s: workflows state bandwidth in Mbit/s, the substrate and its Ledger in MB/s."""
 NO_EDGE = -1
 """Padding of :attr:`StaticNetwork.path_edges`."""
+RESOURCES = WAXMAN_RESOURCES
+"""The node resources a workflow takes, in ledger column order (spec b: cpu, mem, sto)."""
+#: Spec b's substrate defaults ("Defaults we chose": tier mix, capacity by tier, attributes), for
+#: topologies without them. Tiers come first: the capacities and tags are drawn by tier.
+NODE_ATTRIBUTES = (
+    AttributeNeed.tier(WAXMAN_TIERS),
+    *(
+        AttributeNeed.resource(
+            name,
+            PerTier(
+                tuple(
+                    (tier, Uniform(float(WAXMAN_CAPACITY_LOW[tier, r]), float(WAXMAN_CAPACITY_HIGH[tier, r])))
+                    for tier in Tier
+                )
+            ),
+        )
+        for r, name in enumerate(RESOURCES)
+    ),
+    *(AttributeNeed.affinity(tag, rule) for tag, rule in WAXMAN_TAGS.items()),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,19 +115,28 @@ class StaticNetwork:
 
     @classmethod
     def build(
-        cls, substrate: Substrate, max_nodes: int | None = None, max_edges: int | None = None
+        cls,
+        substrate: Substrate,
+        max_nodes: int | None = None,
+        max_edges: int | None = None,
+        *,
+        source: str | None = None,
     ) -> StaticNetwork:
-        """Precompute the tables of ``substrate`` (once per substrate; O(N^2 D))."""
+        """Precompute the tables of ``substrate`` (once per substrate; O(N^2 D)); errors name ``source``
+        (the topology URI; default the substrate's name)."""
         n, e = substrate.num_nodes, substrate.num_edges
         max_nodes = n if max_nodes is None else int(max_nodes)
         max_edges = e if max_edges is None else int(max_edges)
+        where = source or substrate.name
         if max_nodes < n or max_edges < e:
             raise ValueError(
-                f"{substrate.name}: {n} nodes / {e} links exceed "
-                f"max_nodes={max_nodes} / max_edges={max_edges}"
+                f"{where}: {n} nodes / {e} links exceed max_nodes={max_nodes} / max_edges={max_edges}"
             )
-        if substrate.num_resources != 3:
-            raise ValueError(f"{substrate.name}: agent-vne needs 3 resources (compute, memory, storage)")
+        if substrate.resource_names != RESOURCES:
+            raise ValueError(
+                f"{where}: agent-vne allocates the resources {list(RESOURCES)} in this order, got "
+                f"{list(substrate.resource_names)} (see scaled_substrate)"
+            )
         names = tuple(substrate.affinity)
         attributes = (
             np.stack([substrate.affinity[a] for a in names], axis=1) if names else np.zeros((n, 0), bool)
@@ -113,15 +163,19 @@ class StaticNetwork:
         )
 
 
-def scaled_substrate(uri: str, capacity_scale: float, bandwidth_scale: float = 1.0) -> Substrate:
-    """The substrate of ``uri`` with every node capacity multiplied by ``capacity_scale`` and every link
-    bandwidth by ``bandwidth_scale``."""
-    substrate = load_topology(uri)
-    if capacity_scale == 1.0 and bandwidth_scale == 1.0:
-        return substrate
+def scaled_substrate(
+    uri: str, capacity_scale: float, bandwidth_scale: float = 1.0, attribute_seed: int = 0
+) -> Substrate:
+    """The substrate of ``uri`` with its missing :data:`NODE_ATTRIBUTES` drawn from ``attribute_seed``,
+    narrowed to :data:`RESOURCES`, every node capacity multiplied by ``capacity_scale`` and every link
+    bandwidth by ``bandwidth_scale``; its name says all four."""
+    substrate = keep_resources(load_with_attributes(uri, NODE_ATTRIBUTES, attribute_seed), RESOURCES)
     return dataclasses.replace(
         substrate,
-        name=f"{substrate.name},capacity_scale={capacity_scale},bandwidth_scale={bandwidth_scale}",
+        name=(
+            f"{substrate.name},attribute_seed={attribute_seed},capacity_scale={capacity_scale},"
+            f"bandwidth_scale={bandwidth_scale}"
+        ),
         capacity=substrate.capacity * capacity_scale,
         bandwidth_mb_s=substrate.bandwidth_mb_s * bandwidth_scale,
     )
@@ -129,9 +183,15 @@ def scaled_substrate(uri: str, capacity_scale: float, bandwidth_scale: float = 1
 
 @functools.lru_cache(maxsize=16)
 def _cached(
-    uri: str, capacity_scale: float, bandwidth_scale: float, max_nodes: int | None, max_edges: int | None
+    uri: str,
+    attribute_seed: int,
+    capacity_scale: float,
+    bandwidth_scale: float,
+    max_nodes: int | None,
+    max_edges: int | None,
 ) -> StaticNetwork:
-    return StaticNetwork.build(scaled_substrate(uri, capacity_scale, bandwidth_scale), max_nodes, max_edges)
+    substrate = scaled_substrate(uri, capacity_scale, bandwidth_scale, attribute_seed)
+    return StaticNetwork.build(substrate, max_nodes, max_edges, source=uri)
 
 
 def static_network(env_config: Mapping[str, Any] | AgentVNEConfig | None) -> StaticNetwork:
@@ -139,6 +199,7 @@ def static_network(env_config: Mapping[str, Any] | AgentVNEConfig | None) -> Sta
     config = AgentVNEConfig.from_env_config(env_config)
     return _cached(
         config.topology,
+        config.attribute_seed,
         float(config.capacity_scale),
         float(config.bandwidth_scale),
         config.max_nodes,

@@ -1,7 +1,9 @@
 """The static server network of the dnn-inference scenario: per-server attributes and least-delay routes.
 
 Built once per (topology URI, attribute seed) and shared by the env and the baselines. Spec:
-papers/hisper.md, sections b (Eq. 3, 4, 8) and c.
+papers/hisper.md, sections b (Eq. 3, 4, 8) and c. Any topology serves: :data:`NODE_ATTRIBUTES` are the
+server attributes the scenario reads, drawn from spec c's sets where the topology lacks them (the rule
+of :mod:`edgeplace.topology.attributes`); links keep the topology's bandwidth.
 """
 
 from __future__ import annotations
@@ -13,15 +15,30 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from edgeplace.topology import NodeFeature, Resource, Substrate, load_topology
+from edgeplace.topology import (
+    AttributeNeed,
+    Choice,
+    NodeFeature,
+    Resource,
+    Substrate,
+    TopologyError,
+    load_with_attributes,
+)
+from edgeplace.topology.generators import GEO_COMPUTE_TFLOPS, GEO_MEMORY_GB, GEO_UPLINK_MBPS
 from edgeplace.topology.geo import EARTH_RADIUS_KM
 
 MBIT_PER_MB = 8.0
-#: The spec's attribute sets (section c, steps 3-4), drawn for substrates that do not carry them.
-LINK_BW_MBPS_SET = (50.0, 100.0, 200.0, 300.0, 400.0)
-UPLINK_MBPS_SET = (36.0, 48.0, 64.0, 72.0)
-COMPUTE_TFLOPS_SET = (0.5, 1.26, 1.33)
-MEMORY_GB_SET = (1.0, 2.0, 4.0)
+MB_PER_GB = 1024.0
+#: The server attributes the scenario reads, with spec c's sets (steps 3-4) for topologies without them.
+NODE_ATTRIBUTES = (
+    AttributeNeed.resource(Resource.COMPUTE_TFLOPS, Choice(GEO_COMPUTE_TFLOPS), positive=True),
+    AttributeNeed.resource(
+        Resource.MEMORY_MB, Choice(tuple(gb * MB_PER_GB for gb in GEO_MEMORY_GB)), positive=True
+    ),
+    AttributeNeed.feature(
+        NodeFeature.UPLINK_MB_S, Choice(tuple(mbps / MBIT_PER_MB for mbps in GEO_UPLINK_MBPS)), positive=True
+    ),
+)
 _KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
 
 
@@ -103,41 +120,36 @@ class ServerNetwork:
         return out
 
     @classmethod
-    def from_substrate(cls, substrate: Substrate, attribute_seed: int = 0) -> ServerNetwork:
-        """Servers of any substrate.
+    def from_substrate(cls, substrate: Substrate) -> ServerNetwork:
+        """Servers of a substrate that has :data:`NODE_ATTRIBUTES` (``compute_tflops``, ``memory_mb``,
+        ``uplink_mb_s``): link and uplink rates converted from MB/s to Mbit/s.
 
-        A substrate that carries an uplink rate together with compute and memory resources (the
-        ``geo-radius`` generator, which draws them by spec c) is used as it is: compute in TFLOP/s,
-        memory in MB, bandwidths converted from MB/s to Mbit/s. Any other substrate keeps only its
-        graph (and coordinates); ``np.random.default_rng(attribute_seed)`` then draws, in this
-        order, link bandwidths (E,), uplinks (V,), compute (V,) and memory (V,) from the spec's sets.
+        Raises:
+            TopologyError: an attribute is missing (fill them with
+                :func:`~edgeplace.topology.with_attributes` first).
         """
-        positions = None if substrate.coords is None else _local_km(substrate.coords)
-        names = set(substrate.resource_names)
-        if (
-            NodeFeature.UPLINK_MB_S in substrate.node_features
-            and {Resource.COMPUTE, Resource.MEMORY} <= names
-        ):
-            return cls.from_arrays(
-                substrate.capacity[:, substrate.resource_index(Resource.COMPUTE)],
-                substrate.capacity[:, substrate.resource_index(Resource.MEMORY)],
-                substrate.node_features[NodeFeature.UPLINK_MB_S] * MBIT_PER_MB,
-                substrate.edge_index,
-                substrate.bandwidth_mb_s * MBIT_PER_MB,
-                positions,
+        missing = [need.name for need in NODE_ATTRIBUTES if need.values(substrate) is None]
+        if missing:
+            raise TopologyError(
+                f"dnn-inference needs the server attributes {missing}; draw them with "
+                "edgeplace.topology.with_attributes(substrate, NODE_ATTRIBUTES, seed)",
+                source=substrate.name,
             )
-        rng = np.random.default_rng(attribute_seed)
-        link_bw = rng.choice(LINK_BW_MBPS_SET, substrate.num_edges)
-        uplink = rng.choice(UPLINK_MBPS_SET, substrate.num_nodes)
-        compute = rng.choice(COMPUTE_TFLOPS_SET, substrate.num_nodes)
-        memory = rng.choice(MEMORY_GB_SET, substrate.num_nodes) * 1024.0
-        return cls.from_arrays(compute, memory, uplink, substrate.edge_index, link_bw, positions)
+        return cls.from_arrays(
+            substrate.capacity[:, substrate.resource_index(Resource.COMPUTE_TFLOPS)],
+            substrate.capacity[:, substrate.resource_index(Resource.MEMORY_MB)],
+            substrate.node_features[NodeFeature.UPLINK_MB_S] * MBIT_PER_MB,
+            substrate.edge_index,
+            substrate.bandwidth_mb_s * MBIT_PER_MB,
+            None if substrate.coords is None else _local_km(substrate.coords),
+        )
 
 
 @functools.lru_cache(maxsize=16)
 def load_server_network(topology: str, attribute_seed: int = 0) -> ServerNetwork:
-    """The server network of a topology URI, built once per process (envs and baselines share it)."""
-    return ServerNetwork.from_substrate(load_topology(topology), attribute_seed)
+    """The server network of a topology URI, its missing :data:`NODE_ATTRIBUTES` drawn from
+    ``attribute_seed``; built once per process (envs and baselines share it)."""
+    return ServerNetwork.from_substrate(load_with_attributes(topology, NODE_ATTRIBUTES, attribute_seed))
 
 
 def least_delay_paths(bandwidth_matrix_mbps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -42,9 +42,9 @@ class DnnInferenceConfig:
     """Everything that defines a dnn-inference env instance (the RLlib ``env_config``)."""
 
     topology: str = DEFAULT_TOPOLOGY
-    """Topology URI. Substrates that carry an uplink rate (``geo-radius:``) give the servers'
-    compute, memory, uplink and link bandwidth as they are; for any other URI these are drawn by the
-    spec's rule from ``attribute_seed`` (see :func:`system_model.ServerNetwork.from_substrate`)."""
+    """Topology URI, any scheme. The servers' compute (TFLOP/s), memory (MB) and uplink rate are the
+    topology's where it has them (``geo-radius:``) and drawn from spec c's sets otherwise
+    (:data:`network.NODE_ATTRIBUTES`); links keep the topology's bandwidth."""
     agents_per_service: int = 4
     """N: OD agents and MOT agents each (4 -> 8 agents, 5 -> 10)."""
     horizon: int = 100
@@ -52,7 +52,8 @@ class DnnInferenceConfig:
     max_nodes: int | None = None
     """Server padding P of observations; None pads to the next multiple of 16 (16 for the default)."""
     attribute_seed: int = 0
-    """Seed of the drawn server attributes (ignored when the substrate carries them)."""
+    """Seed of the server attributes drawn for a topology that lacks them (see
+    :mod:`edgeplace.topology.attributes`)."""
     local_server: str = "uniform"
     """``uniform``: v_u uniform over servers; ``nearest``: a uniform user point's nearest server."""
     static_server_features: bool = False

@@ -77,7 +77,9 @@ class GenAIChainConfig:
     """Everything that defines a genai-chain env instance (the RLlib ``env_config``)."""
 
     topology: str = "synthetic:genai-small"
-    """Topology URI (``genai-edge:DIR`` brings its own deployment and tasks; others are synthesized)."""
+    """Topology URI, any scheme (``genai-edge:DIR`` brings its own deployment and tasks; others are
+    synthesized). Compute, storage and traffic rate a topology lacks are drawn with the dataset's ranges
+    (:data:`edgeplace.workloads.genai_chain.NODE_ATTRIBUTES`)."""
     split: str = "train"
     """``train``: each episode draws requests uniformly with replacement; ``test``: episode e replays
     rows (R*e + j) mod K in order, so evaluation sees every test row."""
@@ -87,6 +89,9 @@ class GenAIChainConfig:
     """Node padding of observations; None pads to the next multiple of 16 above the node count."""
     workload_seed: int = 0
     """Seed of the synthesized workload (ignored for ``genai-edge:`` topologies)."""
+    attribute_seed: int = 0
+    """Seed of the node attributes drawn for a topology that lacks them (see
+    :mod:`edgeplace.topology.attributes`)."""
     load_aware_migration: bool = False
     """METAPPO's environment (spec f): an overloading stage migrates to the best same-type instance
     within ``migration_max_hops`` on a lightly loaded node (paying the transfer), and the reward adds
