@@ -136,17 +136,21 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="Report directory (results.json, results.md, PNGs)")],
     topology: TopologyOpt = None,
     split: str = "test",
-    episodes: int = 200,
+    episodes: Annotated[
+        int | None,
+        typer.Option(help="Episodes per seed [default: one per request set the split replays, else 200]"),
+    ] = None,
     seeds: Annotated[str, typer.Option(help="Comma-separated evaluation seeds")] = "0",
     max_nodes: int | None = None,
     agents: AgentsOpt = None,
     reference: Annotated[
-        str | None, typer.Option(help="Policy name to Welch-test the others against")
+        str | None, typer.Option(help="Policy name the others are compared with (paired tests)")
     ] = None,
 ) -> None:
     """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
     from edgeplace.algos.policies import resolve_policy
     from edgeplace.evaluation.pipeline import evaluate_to_report
+    from edgeplace.evaluation.runner import DEFAULT_EPISODES, distinct_request_sets
     from edgeplace.evaluation.terminal import summary_table
     from edgeplace.progress import episode_progress
     from edgeplace.scenarios import get_scenario
@@ -156,6 +160,13 @@ def evaluate(
         topology=topology, split=split, max_nodes=max_nodes, agents=agents
     )
     policies = [resolve_policy(spec, scenario, seed=seed_list[0], env_config=env_config) for spec in policy]
+    sets = distinct_request_sets(scenario, env_config)
+    episodes = episodes or sets or DEFAULT_EPISODES
+    if sets is not None and episodes > sets:
+        console.print(
+            f"note: the {split} split replays {sets} request sets; episodes beyond {sets} replay them under "
+            "new noise, and the statistics count each set once"
+        )
     with episode_progress(len(policies) * len(seed_list) * episodes) as advance:
         report = evaluate_to_report(
             scenario, env_config, policies, seeds=seed_list, episodes=episodes, out_dir=out,
@@ -231,7 +242,9 @@ def quickstart(
     timesteps: Annotated[
         int, typer.Option(help="MAPPO budget in agent decisions (~3 min on 2 cores)")
     ] = 102_400,
-    episodes: int = 100,
+    episodes: Annotated[
+        int | None, typer.Option(help="Test episodes per seed [default: one per request set]")
+    ] = None,
 ) -> None:
     """Train MAPPO on a synthetic topology, evaluate it against greedy and random, print the table."""
     from edgeplace.quickstart import run_quickstart

@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from edgeplace.evaluation.design import REQUEST_SET
 from edgeplace.evaluation.report import EvaluationReport, write_evaluation_report
 from edgeplace.evaluation.runner import evaluate_policies
 from edgeplace.policy import Policy
@@ -27,8 +30,9 @@ def evaluate_to_report(
     reference: str | None = None,
     on_episode: Callable[[], None] | None = None,
 ) -> EvaluationReport:
-    """Run every policy on the same episodes, then summarise (mean, std, bootstrap CI) and write the
-    report into ``out_dir``. ``reference`` (a policy name) adds Welch t-tests against it."""
+    """Run every policy on the same episodes, then summarise (mean, std, bootstrap CI over the independent
+    units) and write the report into ``out_dir``. ``reference`` (a policy name) adds paired comparisons
+    with it."""
     scenario = get_scenario(scenario_id)
     frame = evaluate_policies(
         scenario_id, env_config, policies, seeds=seeds, episodes=episodes, on_episode=on_episode
@@ -39,6 +43,7 @@ def evaluate_to_report(
         "env_config": dict(env_config),
         "seeds": list(seeds),
         "episodes per seed": episodes,
+        **_coverage(frame),
         **(metadata or {}),
     }
     return write_evaluation_report(
@@ -50,3 +55,11 @@ def evaluate_to_report(
         metadata=setup,
         reference=reference,
     )
+
+
+def _coverage(frame: pd.DataFrame) -> dict[str, str]:
+    """How many distinct request sets the episodes replayed, where the env replays a finite set."""
+    if REQUEST_SET not in frame:
+        return {}
+    sets = frame[REQUEST_SET].nunique()
+    return {"request sets": f"{sets} distinct; the episodes of one set are one cluster in the statistics"}

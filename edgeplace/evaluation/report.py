@@ -4,7 +4,8 @@
 `edgeplace.evaluation.statistics`) into:
 
 - ``results.json``: title, metadata, bootstrap settings, per-policy summary, per-episode records
-  and, given a reference policy, Welch t-tests against it; NaN and infinities are written as null;
+  and, given a reference policy, paired comparisons with it (`comparison.compare`: the test, n of
+  its units, the bootstrap CI of the difference); NaN and infinities are written as null;
 - ``results.md``: title, metadata list, the summary table (`markdown_table`), the bar plots as
   images and the comparison table;
 - ``bar_<metric>.png`` per metric and ``metrics_bar.png`` with all metrics (see `plots`).
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from edgeplace.atomic_io import write_bytes_atomic
+from edgeplace.evaluation.comparison import MEAN_DIFF, P_VALUE, TEST, N, compare
 from edgeplace.evaluation.plots import (
     DEFAULT_FORMAT,
     bar_plot,
@@ -30,13 +32,14 @@ from edgeplace.evaluation.plots import (
     metrics_bar_plot,
 )
 from edgeplace.evaluation.statistics import (
+    CI_HIGH,
+    CI_LOW,
+    CLUSTER_UNIT,
+    CLUSTERS,
     EPISODES,
-    MEAN_DIFF,
-    P_VALUE,
     POLICY,
-    STATISTIC,
+    REPLICATES,
     SUMMARY_STATS,
-    compare,
     stat_column,
     summarize,
 )
@@ -95,38 +98,45 @@ def markdown_table(
     Raises: KeyError naming a summary column that is missing.
     """
     labels, formats = labels or {}, formats or {}
-    required = [by, EPISODES, *(stat_column(m, s) for m in metrics for s in SUMMARY_STATS)]
+    required = [by, EPISODES, CLUSTERS, CLUSTER_UNIT, REPLICATES]
+    required += [stat_column(m, s) for m in metrics for s in SUMMARY_STATS]
     missing = [c for c in required if c not in summary.columns]
     if missing:
         raise KeyError(f"summary columns {missing} missing; available columns: {list(summary.columns)}")
-    header = [_escape_cell(by), *(_escape_cell(labels.get(m, m)) for m in metrics), EPISODES]
+    header = [_escape_cell(by), *(_escape_cell(labels.get(m, m)) for m in metrics), EPISODES, "units"]
     rows = [
         [
             _escape_cell(row[by]),
             *(_summary_cell(row, m, formats.get(m, DEFAULT_FORMAT)) for m in metrics),
             str(int(row[EPISODES])),
+            units_cell(row),
         ]
         for _, row in summary.iterrows()
     ]
     return table_markdown(header, rows)
 
 
+def units_cell(row: pd.Series) -> str:
+    """The independent units of a `summarize` row: ``25 request sets``, ``3 training seeds x 5 episodes``."""
+    clusters = f"{int(row[CLUSTERS])} {row[CLUSTER_UNIT]}"
+    replicates = int(row[REPLICATES])
+    return clusters if replicates == 1 else f"{replicates} training seeds x {clusters}"
+
+
 def _comparison_table(
     comparisons: Mapping[str, pd.DataFrame], labels: Mapping[str, str], formats: Mapping[str, str], by: str
 ) -> str:
-    """Markdown table of Welch tests: metric, policy, mean difference to the reference, t, p."""
-    header = ["metric", _escape_cell(by), "mean diff (policy - reference)", "t", "p-value"]
-    rows = [
-        [
-            _escape_cell(labels.get(metric, metric)),
-            _escape_cell(row[by]),
-            format_value(row[MEAN_DIFF], formats.get(metric, DEFAULT_FORMAT)),
-            format_value(row[STATISTIC], "{:.3f}"),
-            format_value(row[P_VALUE], "{:.3g}"),
-        ]
-        for metric, frame in comparisons.items()
-        for _, row in frame.iterrows()
-    ]
+    """Markdown table of the paired comparisons: metric, policy, mean difference to the reference with
+    its CI, the test, n of its units, p."""
+    header = ["metric", _escape_cell(by), "mean diff (policy - reference) [CI]", "test", "n", "p-value"]
+    rows = []
+    for metric, frame in comparisons.items():
+        fmt = formats.get(metric, DEFAULT_FORMAT)
+        for _, row in frame.iterrows():
+            low, high = format_value(row[CI_LOW], fmt), format_value(row[CI_HIGH], fmt)
+            diff = f"{format_value(row[MEAN_DIFF], fmt)} [{low}, {high}]"
+            cells = [labels.get(metric, metric), row[by], diff, row[TEST], row[N]]
+            rows.append([*map(_escape_cell, cells), format_value(row[P_VALUE], "{:.3g}")])
     return table_markdown(header, rows)
 
 
@@ -159,6 +169,9 @@ def _summary_records(summary: pd.DataFrame, metrics: Sequence[str], by: str) -> 
         {
             by: row[by],
             EPISODES: row[EPISODES],
+            CLUSTERS: row[CLUSTERS],
+            CLUSTER_UNIT: row[CLUSTER_UNIT],
+            REPLICATES: row[REPLICATES],
             "metrics": {m: {s: row[stat_column(m, s)] for s in SUMMARY_STATS} for m in metrics},
         }
         for _, row in summary.iterrows()
@@ -186,13 +199,18 @@ def _results_markdown(
         parts += ["## Setup", _metadata_list(metadata)]
     parts += [
         "## Results",
-        f"Mean ± sample std [{confidence:.0%} percentile-bootstrap CI of the mean] over episodes.",
+        f"Mean ± sample std over episodes [{confidence:.0%} percentile-bootstrap CI of the mean, "
+        "resampling the independent units: training seeds, then clusters (request sets the episodes "
+        "replay, or else episodes)].",
         table,
         "## Plots",
         "\n\n".join(f"![{caption}]({name})" for caption, name in images),
     ]
     if comparison is not None:
-        parts += ["## Comparison with the reference (two-sided Welch t-test)", comparison]
+        parts += [
+            "## Comparison with the reference (paired on identical streams, tested over independent units)",
+            comparison,
+        ]
     return "\n\n".join(parts) + "\n"
 
 

@@ -19,11 +19,14 @@ import numpy as np
 import pandas as pd
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
-from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY
+from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, ScenarioEnv
+from edgeplace.evaluation.design import EPISODE, REQUEST_SET, SEED
+from edgeplace.evaluation.statistics import POLICY
 from edgeplace.policy import Policy
 from edgeplace.scenarios import get_scenario
 
-POLICY_COLUMN, SEED_COLUMN, EPISODE_COLUMN = "policy", "seed", "episode"
+#: Episodes per seed where the env draws every episode's requests afresh (see `episodes_per_seed`).
+DEFAULT_EPISODES = 200
 
 
 def episode_seed(seed: int, episode: int) -> int:
@@ -89,6 +92,22 @@ def run_episodes(
     return [results[e] for e in range(episodes)]
 
 
+def request_sets(env: MultiAgentEnv) -> int | None:
+    """How many distinct request sets ``env``'s episodes replay (None: every episode is new)."""
+    return env.request_sets if isinstance(env, ScenarioEnv) else None
+
+
+def distinct_request_sets(scenario_id: str, env_config: Mapping[str, Any]) -> int | None:
+    """How many distinct request sets the scenario's episodes replay under ``env_config``, or None."""
+    return request_sets(get_scenario(scenario_id).make_env(env_config))
+
+
+def episodes_per_seed(scenario_id: str, env_config: Mapping[str, Any]) -> int:
+    """One episode per distinct request set where the env replays a finite set (more would replay sets
+    under new noise: correlated episodes), else :data:`DEFAULT_EPISODES`."""
+    return distinct_request_sets(scenario_id, env_config) or DEFAULT_EPISODES
+
+
 def evaluate_policies(
     scenario_id: str,
     env_config: Mapping[str, Any],
@@ -100,8 +119,15 @@ def evaluate_policies(
     on_episode: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """Every policy on the same (seed, episode) streams. Returns one row per (policy, seed, episode)
-    with the scenario's KPI columns."""
+    with the scenario's KPI columns, and a ``REQUEST_SET`` column where the env replays a finite set of
+    request sets (the cluster of each episode; see :mod:`edgeplace.evaluation.design`)."""
     scenario = get_scenario(scenario_id)
+    probe = scenario.make_env(env_config)
+    sets = (
+        {}
+        if request_sets(probe) is None
+        else {e: {REQUEST_SET: probe.request_set(e)} for e in range(episodes)}
+    )
     rows = []
     for policy in policies:
         for seed in seeds:
@@ -114,7 +140,7 @@ def evaluate_policies(
                 on_episode=on_episode,
             )
             rows.extend(
-                {POLICY_COLUMN: policy.name, SEED_COLUMN: seed, EPISODE_COLUMN: e, **record}
+                {POLICY: policy.name, SEED: seed, EPISODE: e, **sets.get(e, {}), **record}
                 for e, record in enumerate(kpis)
             )
     return pd.DataFrame(rows)

@@ -1,5 +1,5 @@
-"""The HISPER reproduction report: the primary claims of spec h with Welch t-tests, our orderings beside the
-paper's statements, training time, and the Fig. 7-10 plots.
+"""The HISPER reproduction report: the primary claims of spec h tested over training seeds, our orderings
+beside the paper's statements, training time, and the Fig. 7-10 plots.
 
 Inputs (:class:`~edgeplace.reproduce.hisper.HisperResults`): the training runs' ``metrics.csv`` (the
 fixed-seed evaluations during training are the ``eval_*`` columns of the iterations that evaluated), the
@@ -34,12 +34,12 @@ from edgeplace.reproduce.hisper_results import (
     POLICIES,
     curve_final,
     eval_curve,
-    paired_gap,
     run_of,
     seconds_per_steps,
+    seed_gaps,
     steps_to_stable,
 )
-from edgeplace.reproduce.report import Report, Target, fmt_value, mean_std, pm, section, welch
+from edgeplace.reproduce.report import Report, Target, fmt_value, mean_std, paired, pm, section
 
 if TYPE_CHECKING:
     from edgeplace.reproduce.hisper import HisperResults
@@ -71,27 +71,27 @@ def claims(results: HisperResults) -> list[Target]:
     for claim, metric, number, better in primary:
         for agents, frame in results.evaluations.items():
             for rival in POLICIES[1:]:
-                diff, p = welch(frame, "hisper", rival, metric)
-                what, measured = (
-                    f"{claim} {rival} (p < {ALPHA}), {agents} agents",
-                    f"{number.format(diff)} (p = {_p(p)})",
-                )
-                rows.append(Target(what, measured, better * diff > 0 and p < ALPHA, [diff, p]))
+                test = paired(frame, "hisper", rival, metric)
+                what = f"{claim} {rival} (p < {ALPHA}), {agents} agents"
+                measured = f"{number.format(test.mean_diff)} ({test.p_and_n})"
+                holds = better * test.mean_diff > 0 and test.p_value < ALPHA
+                rows.append(Target(what, measured, holds, [test.mean_diff, test.p_value]))
     for agents, frame in results.evaluations.items():
         means = frame.groupby(POLICY)[reward].mean()
         others = means.drop("random")
         nearest = str(others.idxmin())
-        diff, p = welch(frame, "random", nearest, reward)
+        test = paired(frame, "random", nearest, reward)
         what = f"(3) Random lowest reward (vs nearest, {nearest}), {agents} agents"
-        holds = bool((means["random"] < others).all()) and p < ALPHA
-        rows.append(Target(what, f"{diff:+.1f} (p = {_p(p)})", holds, [*means, p]))
+        holds = bool((means["random"] < others).all()) and test.p_value < ALPHA
+        rows.append(Target(what, f"{test.mean_diff:+.1f} ({test.p_and_n})", holds, [*means, test.p_value]))
     if set(AGENT_PAIR) <= set(results.evaluations):
-        small, large = (paired_gap(results.evaluations[n], "hisper", "hasac", reward) for n in AGENT_PAIR)
+        small, large = (seed_gaps(results.evaluations[n], "hisper", "hasac", reward) for n in AGENT_PAIR)
         test = welch_t_test(large, small)
         rows.append(
             Target(
                 "(3) HISPER - HASAC reward gap wider at 10 agents than at 8",
-                f"{small.mean():+.1f} vs {large.mean():+.1f} (p = {_p(test.p_value)}); per agent "
+                f"{small.mean():+.1f} vs {large.mean():+.1f} (Welch t over training seeds: p = "
+                f"{_p(test.p_value)}, n = {small.size} and {large.size}); per agent "
                 f"{small.mean() / AGENT_PAIR[0]:+.1f} vs {large.mean() / AGENT_PAIR[1]:+.1f}",
                 test.mean_diff > 0 and test.p_value < ALPHA,
                 [test.mean_diff, test.p_value],

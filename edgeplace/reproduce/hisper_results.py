@@ -1,11 +1,12 @@
 """The HISPER reproduction's names and the statistics its report draws on: final and stable points of
 the evaluation curves, paired gaps of the final evaluation, and training time per env step.
 
-"Final" of a training curve is the mean of its last :data:`FINAL_EVALUATIONS` evaluations; the Welch
-t-tests compare per-episode values of the final evaluation (learned policies: training seeds x
-evaluation seeds; baselines: evaluation seeds). "Stable" is the first evaluation after which the reward
-stays above ``final - 0.05 (final - random)``, with ``final`` the mean of the last
-:data:`STABLE_WINDOW` evaluations and ``random`` Random's mean evaluation reward (spec h).
+"Final" of a training curve is the mean of its last :data:`FINAL_EVALUATIONS` evaluations; the claims
+test the final evaluation (learned policies: training seeds x evaluation seeds; baselines: evaluation
+seeds) over training seeds, paired by evaluation stream (:mod:`edgeplace.evaluation.comparison`).
+"Stable" is the first evaluation after which the reward stays above ``final - 0.05 (final - random)``,
+with ``final`` the mean of the last :data:`STABLE_WINDOW` evaluations and ``random`` Random's mean
+evaluation reward (spec h).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from edgeplace.envs.dnn_inference import DnnKPI
+from edgeplace.evaluation.design import TRAINING_SEED
 from edgeplace.evaluation.statistics import POLICY
 from edgeplace.reproduce.steps import TrainedRun
 
@@ -28,7 +30,6 @@ FINAL_EVALUATIONS, STABLE_WINDOW, STABLE_MARGIN = 10, 20, 0.05
 LEARNED = ("hisper", "hasac", "happo")
 BASELINES = ("heuristic", "greedy-sequential", "random")
 POLICIES = (*LEARNED, *BASELINES)
-TRAIN_SEED = "train_seed"
 
 
 def run_name(algo: str, agents: int, seed: int) -> str:
@@ -84,13 +85,19 @@ def policy_values(frame: pd.DataFrame, policy: str, metric: str) -> np.ndarray:
     return frame.loc[frame[POLICY] == policy, metric].to_numpy(dtype=float)
 
 
-def paired_gap(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
-    """Per (training seed, evaluation seed) differences a - b of ``metric``. Shapes: -> (n,)."""
-    keys = [TRAIN_SEED, "seed", "episode"]
-    left = frame[frame[POLICY] == a].set_index(keys)[metric]
-    right = frame[frame[POLICY] == b].set_index(keys)[metric]
-    joined = pd.concat([left.rename("a"), right.rename("b")], axis=1, join="inner")
-    return (joined["a"] - joined["b"]).to_numpy(dtype=float)
+def seed_gaps(frame: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
+    """Per training seed, ``a``'s mean of ``metric`` minus ``b``'s (each over its evaluation streams, the
+    same ones in a reproduction), the seeds of the two matched in sorted order (independent runs: any
+    matching gives the difference the same variance).
+
+    Shapes: -> (min(seeds of a, seeds of b),).
+    """
+    means = []
+    for name in (a, b):
+        rows = frame[frame[POLICY] == name]
+        means.append(rows.groupby(TRAINING_SEED)[metric].mean().sort_index().to_numpy(dtype=float))
+    n = min(len(m) for m in means)
+    return means[0][:n] - means[1][:n]
 
 
 def steps_to_stable(results: HisperResults, algo: str, agents: int) -> list[tuple[float, float]]:

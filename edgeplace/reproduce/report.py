@@ -14,8 +14,17 @@ import numpy as np
 import pandas as pd
 
 from edgeplace.atomic_io import write_text_atomic
+from edgeplace.evaluation.comparison import (
+    MEAN_DIFF,
+    P_VALUE,
+    TEST,
+    N,
+    PairedComparison,
+    compare,
+    paired_comparison,
+)
 from edgeplace.evaluation.report import table_markdown
-from edgeplace.evaluation.statistics import MEAN_DIFF, P_VALUE, POLICY, STATISTIC, compare
+from edgeplace.evaluation.statistics import CI_HIGH, CI_LOW, POLICY
 from edgeplace.reproduce.steps import TrainedRun
 
 if TYPE_CHECKING:
@@ -141,18 +150,26 @@ def mean_std(values: pd.Series, fmt: str = "{:.2f}") -> str:
     return pm(values.mean(), values.std(), fmt)
 
 
-def welch(frame: pd.DataFrame, policy: str, rival: str, metric: str) -> tuple[float, float]:
-    """(mean(policy) - mean(rival), two-sided Welch p) of ``metric`` over the episodes of both."""
-    test = compare(frame[frame[POLICY].isin([policy, rival])], metric, reference=rival)
-    return float(test[MEAN_DIFF].iloc[0]), float(test[P_VALUE].iloc[0])
+def paired(frame: pd.DataFrame, policy: str, rival: str, metric: str) -> PairedComparison:
+    """``policy`` against ``rival`` on ``metric``, paired by stream and tested over the independent units
+    (:func:`edgeplace.evaluation.comparison.paired_comparison`)."""
+    rows = frame[POLICY]
+    return paired_comparison(frame[rows == policy], frame[rows == rival], metric, names=(policy, rival))
 
 
-def welch_table(frame: pd.DataFrame, metrics: Sequence[str], reference: str) -> str:
-    """Welch t-tests of every policy against ``reference`` on each of ``metrics`` (per-episode values;
-    mean diff = policy - reference)."""
+def comparison_table(frame: pd.DataFrame, metrics: Sequence[str], reference: str) -> str:
+    """Every policy against ``reference`` on each of ``metrics``: the mean difference (policy - reference)
+    with its paired bootstrap CI, the test, n of its units and p."""
     rows = [
-        [metric, row[POLICY], f"{row[MEAN_DIFF]:+.4f}", f"{row[STATISTIC]:.2f}", f"{row[P_VALUE]:.3g}"]
+        [
+            metric,
+            row[POLICY],
+            f"{row[MEAN_DIFF]:+.4f} [{row[CI_LOW]:+.4f}, {row[CI_HIGH]:+.4f}]",
+            row[TEST],
+            row[N],
+            fmt_value(row[P_VALUE], "{:.3g}"),
+        ]
         for metric in metrics
         for _, row in compare(frame, metric, reference=reference).iterrows()
     ]
-    return table_markdown(["metric", "method", "mean diff", "t", "p-value"], rows)
+    return table_markdown(["metric", "method", "mean diff [95% CI]", "test", "n", "p-value"], rows)

@@ -2,9 +2,14 @@
 
 Steps (each resumable, outputs under ``out``):
 1. Train VAMAPPO on S1, S2, S3 (M1, M2, M3), MAPPO and METAPPO on S1, the four ablations on S2.
-2. Table IV: each M on its own test split. Table V: M1-M3 zero-shot on S4 over five env seeds.
+2. Table IV: each M on its own test split. Table V: M1-M3 zero-shot on S4.
 3. Fig. 10: VAMAPPO (M1), MAPPO, METAPPO, Greedy, Random (and the diagnostic UtilityGreedy) on S4.
-4. Fig. 9: the ablations on S2, test episodes 0-99, seed 42.
+4. Fig. 9: the ablations on S2.
+
+Every evaluation plays each of the test split's request sets once (25 on S1-S4) under each of the noise
+seeds :data:`EVAL_SEEDS` (the ablation: :data:`ABLATION_SEEDS`), every trained run of a model on all of
+them, rows tagged with the run's training seed: the same streams for every policy, so the report pairs
+them and tests over request sets or training seeds (:mod:`edgeplace.evaluation.comparison`).
 5. ``report.md`` puts our numbers beside the paper's, checks the issue's targets, and links PNGs.
 """
 
@@ -23,6 +28,8 @@ from edgeplace.algos.metappo import METAPPO_ENV
 from edgeplace.algos.module_policy import ModulePolicy
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.genai_chain import SCENARIO_ID
+from edgeplace.evaluation.design import TRAINING_SEED
+from edgeplace.evaluation.runner import episodes_per_seed
 from edgeplace.evaluation.statistics import POLICY
 from edgeplace.reproduce import protocol
 from edgeplace.reproduce.steps import (
@@ -40,6 +47,8 @@ from edgeplace.topology import load_topology, shipped_genai_edge_root
 DEFAULT_DATA_DIR = shipped_genai_edge_root()
 #: Seeds of Table V (training seeds in the paper budget, env seeds of the S4 evaluation in both).
 PAPER_SEEDS = (42, 123, 256, 512, 1024)
+#: Noise seeds of the test-split evaluations (Table IV, V, Fig. 10) and of the S2 ablation (Fig. 9).
+EVAL_SEEDS, ABLATION_SEEDS = PAPER_SEEDS, PAPER_SEEDS[:4]
 #: The architecture of the paper (spec e2); the quick budget keeps the 2-core default encoder.
 PAPER_MODEL = {"d_model": 128, "self_attention_layers": 1, "share_encoder": False, "item_hidden": [256, 128]}
 ABLATIONS = ("vamappo-no-attention", "vamappo-no-enhancement", "vamappo-no-uncertainty", "vamappo-minimal")
@@ -54,10 +63,10 @@ class Budget(protocol.Budget):
     """Agent decisions per training run."""
     model: dict[str, Any] = field(default_factory=dict)
     """Model overrides of every run."""
-    test_episodes: int = 200
-    """Episodes per seed on the test splits (Table IV, V, Fig. 10)."""
-    ablation_episodes: int = 100
-    """S2 test episodes of the ablation (0..n-1, seed 42)."""
+    test_episodes: int | None = None
+    """Episodes per noise seed on the test splits (Table IV, V, Fig. 10); default one per request set."""
+    ablation_episodes: int | None = None
+    """Episodes per noise seed of the S2 ablation (Fig. 9); default one per request set."""
     train_options: Mapping[str, Any] = field(default_factory=dict)
     """TrainConfig fields of every run (batch sizes, epochs, ...), over PPO's defaults."""
 
@@ -128,8 +137,9 @@ def evaluate(
 ) -> VamappoResults:
     """Table IV, the zero-shot and S4 comparisons (Table V, Fig. 10) and the ablation (Fig. 9)."""
     uri = {server: topology(data_dir, server) for server in (1, 2, 3, 4)}
-    s4_env, first, episodes = split_env(uri[4]), budget.first_seed, budget.test_episodes
-    models = {f"M{i}": [runs[f"m{i}-seed{seed}"] for seed in budget.training_seeds] for i in (1, 2, 3)}
+    s4_env, first = split_env(uri[4]), budget.first_seed
+    seeds = budget.training_seeds
+    models = {f"M{i}": {seed: runs[f"m{i}-seed{seed}"] for seed in seeds} for i in (1, 2, 3)}
 
     def policy(run: TrainedRun, label: str) -> Policies:
         """The run's checkpoint as policy ``label``, loaded when an evaluation runs. The label is not
@@ -142,17 +152,24 @@ def evaluate(
         name: str,
         label: str,
         env: Mapping[str, Any],
-        of: Sequence[TrainedRun],
-        seeds: Sequence[int] = PAPER_SEEDS,
+        of: Mapping[int, TrainedRun],
+        noise_seeds: Sequence[int] = EVAL_SEEDS,
+        episodes: int | None = budget.test_episodes,
     ) -> list[EvaluationStep]:
-        """The runs ``of`` one model (one per training seed) as policy ``label``, one evaluation
-        ``<name>-seed<s>`` per env seed. With as many runs as seeds, run i plays env seed i (the paper's
-        pairing); else the one run plays every seed."""
-        pairs = zip(of, seeds, strict=True) if len(of) == len(seeds) else [(of[0], seed) for seed in seeds]
-        tags = {POLICY: label}
+        """The runs ``of`` one model (training seed -> run) as policy ``label``: evaluation
+        ``<name>-train<s>`` plays ``episodes`` (default: one per request set) of every noise seed, its
+        rows tagged with training seed s."""
+        episodes = episodes or episodes_per_seed(SCENARIO_ID, env)
         return [
-            EvaluationStep(f"{name}-seed{seed}", env, policy(run, label), [seed], episodes, tags)
-            for run, seed in pairs
+            EvaluationStep(
+                f"{name}-train{seed}",
+                env,
+                policy(run, label),
+                noise_seeds,
+                episodes,
+                {POLICY: label, TRAINING_SEED: seed},
+            )
+            for seed, run in of.items()
         ]
 
     def evaluated(*groups: Iterable[EvaluationStep]) -> pd.DataFrame:
@@ -160,25 +177,28 @@ def evaluate(
 
     console.print("[bold]Table IV[/]: each model on its own test split")
     table_iv = {
-        f"S{i}": evaluated(model(f"table4-M{i}", f"M{i}", split_env(uri[i]), models[f"M{i}"][:1], [first]))
+        f"S{i}": evaluated(model(f"table4-M{i}", f"M{i}", split_env(uri[i]), models[f"M{i}"]))
         for i in (1, 2, 3)
     }
     console.print("[bold]Table V / Fig. 10[/]: zero-shot on S4")
     zero_shot = evaluated(*(model(f"s4-{name}", name, s4_env, of) for name, of in models.items()))
     heuristics = baseline_policies(SCENARIO_ID, HEURISTICS, seed=first)
+    s4_episodes = budget.test_episodes or episodes_per_seed(SCENARIO_ID, s4_env)
     s4 = evaluated(
         model("s4-M1", "vamappo", s4_env, models["M1"]),  # M1's zero-shot evaluation, read back as vamappo
-        model("s4-mappo", "mappo", s4_env, [runs["mappo-s1"]]),
-        model("s4-metappo", "metappo", split_env(uri[4], **METAPPO_ENV), [runs["metappo-s1"]]),
-        [EvaluationStep("s4-heuristics", s4_env, heuristics, PAPER_SEEDS, episodes)],
+        model("s4-mappo", "mappo", s4_env, {first: runs["mappo-s1"]}),
+        model("s4-metappo", "metappo", split_env(uri[4], **METAPPO_ENV), {first: runs["metappo-s1"]}),
+        [EvaluationStep("s4-heuristics", s4_env, heuristics, EVAL_SEEDS, s4_episodes)],
     )
     console.print("[bold]Fig. 9[/]: ablations on S2")
     variants = {"full": runs[f"m2-seed{first}"]}
     variants |= {name.removeprefix("vamappo-"): runs[f"{name}-s2"] for name in ABLATIONS}
-    s2_env, n = split_env(uri[2]), budget.ablation_episodes
+    s2_env = split_env(uri[2])
     ablation = evaluated(
-        EvaluationStep(f"ablation-{label}", s2_env, policy(run, label), [42], n)
-        for label, run in variants.items()
+        *(
+            model(f"ablation-{label}", label, s2_env, {first: run}, ABLATION_SEEDS, budget.ablation_episodes)
+            for label, run in variants.items()
+        )
     )
     return VamappoResults(
         budget=budget,

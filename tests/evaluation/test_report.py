@@ -11,7 +11,7 @@ from edgeplace import atomic_io
 from edgeplace.atomic_io import write_bytes_atomic
 from edgeplace.evaluation.plots import learning_curve_plot
 from edgeplace.evaluation.report import markdown_table, write_evaluation_report
-from edgeplace.evaluation.statistics import EPISODES, POLICY, summarize
+from edgeplace.evaluation.statistics import CLUSTER_UNIT, CLUSTERS, EPISODES, POLICY, REPLICATES, summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 METRICS = ["sla_satisfaction", "latency_s"]
@@ -48,6 +48,9 @@ def test_markdown_table_shape_and_formats():
         {
             POLICY: ["ppo", "greedy"],
             EPISODES: [30, 30],
+            CLUSTERS: [10, 10],
+            CLUSTER_UNIT: ["request sets", "request sets"],
+            REPLICATES: [3, 1],
             "sla_mean": [0.942, 0.8],
             "sla_std": [0.031, 0.05],
             "sla_ci_low": [0.936, 0.79],
@@ -62,15 +65,19 @@ def test_markdown_table_shape_and_formats():
     table = markdown_table(summary, ["sla", "latency_s"], labels=labels, formats={"sla": "{:.1%}"})
     lines = table.splitlines()
     assert len(lines) == 2 + 2  # header, separator, one row per policy
-    assert all(len(re.split(r"(?<!\\)\|", line)) == 2 + 4 for line in lines)  # 4 columns
-    assert lines[0] == r"| policy | SLA \| rate | latency_s | episodes |"
+    assert all(len(re.split(r"(?<!\\)\|", line)) == 2 + 5 for line in lines)  # 5 columns
+    assert lines[0] == r"| policy | SLA \| rate | latency_s | episodes | units |"
     assert set(lines[1].replace("|", "").split()) == {"---"}
-    assert lines[2] == "| ppo | 94.2% ± 3.1% [93.6%, 94.8%] | 0.120 ± 0.010 [0.110, 0.130] | 30 |"
+    cells = "94.2% ± 3.1% [93.6%, 94.8%] | 0.120 ± 0.010 [0.110, 0.130]"
+    assert lines[2] == f"| ppo | {cells} | 30 | 3 training seeds x 10 request sets |"
+    assert lines[3].endswith("| 30 | 10 request sets |")
     assert "n/a ± n/a [n/a, n/a]" in lines[3]
 
 
 def test_markdown_table_missing_metric_names_it():
-    summary = pd.DataFrame({POLICY: ["ppo"], EPISODES: [1]})
+    summary = pd.DataFrame(
+        {POLICY: ["ppo"], EPISODES: [1], CLUSTERS: [1], CLUSTER_UNIT: ["episodes"], REPLICATES: [1]}
+    )
     with pytest.raises(KeyError, match="utility_mean"):
         markdown_table(summary, ["utility"])
 

@@ -8,8 +8,9 @@ import pytest
 
 from edgeplace.algos.baselines import make_baseline
 from edgeplace.envs.genai_chain import ChainKPI, GenAIChainEnv
+from edgeplace.evaluation.design import REQUEST_SET
 from edgeplace.evaluation.pipeline import evaluate_to_report
-from edgeplace.evaluation.runner import evaluate_policies, run_episodes
+from edgeplace.evaluation.runner import episodes_per_seed, evaluate_policies, run_episodes
 from edgeplace.obs_keys import ObsKey
 
 CONFIG = {"topology": "synthetic:genai-small", "split": "test"}
@@ -62,3 +63,23 @@ def test_two_different_policies_see_the_same_request_sequence(split):
         run_episodes(lambda: GenAIChainEnv(env_config), policy, seed=3, episodes=3, num_envs=2)
     assert greedy.actions != random.actions  # they act differently...
     np.testing.assert_array_equal(np.stack(greedy.requests), np.stack(random.requests))  # ...on one stream
+
+
+def test_replayed_request_sets_are_tagged_and_counted(tmp_path):
+    env = GenAIChainEnv(CONFIG)
+    sets = env.request_sets
+    assert sets == len(env.requests) // np.gcd(len(env.requests), env.config.requests_per_episode)
+    assert episodes_per_seed("genai-chain", CONFIG) == sets
+    greedy = make_baseline("genai-chain", "greedy")
+    frame = evaluate_policies("genai-chain", CONFIG, [greedy], seeds=[0, 1], episodes=sets + 2)
+    assert frame[REQUEST_SET].tolist() == [e % sets for e in range(sets + 2)] * 2
+    # episodes e and e + sets replay the same requests (the same set) under other noise
+    record = Recorder(greedy)
+    kpis = run_episodes(lambda: GenAIChainEnv(CONFIG), record, seed=0, episodes=sets + 1, num_envs=1)
+    assert kpis[0] != kpis[sets]
+    per_episode = len(record.requests) // (sets + 1)
+    first, again = record.requests[:per_episode], record.requests[sets * per_episode :]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    train = {**CONFIG, "split": "train"}
+    assert GenAIChainEnv(train).request_sets is None and episodes_per_seed("genai-chain", train) == 200
+    assert REQUEST_SET not in evaluate_policies("genai-chain", train, [greedy], seeds=[0], episodes=2)

@@ -24,7 +24,7 @@ from edgeplace.reproduce.hisper import (
     training_steps,
 )
 from edgeplace.reproduce.hisper_report import claims, hisper_report, ordering
-from edgeplace.reproduce.hisper_results import curve_final, paired_gap, stable_index
+from edgeplace.reproduce.hisper_results import curve_final, seed_gaps, stable_index
 from edgeplace.reproduce.report import write_report
 from edgeplace.reproduce.steps import TrainedRun
 
@@ -106,19 +106,20 @@ def test_stable_index_hand_cases():
     assert curve_final([1.0, 2.0, 3.0, 5.0], last=2) == 4.0 and np.isnan(curve_final([]))
 
 
-def test_ordering_and_paired_gap():
+def test_ordering_and_seed_gaps():
     assert ordering({"a": 1.0, "b": 3.0, "c": 2.0}) == "b > c > a"
     assert ordering({"a": 1.0, "b": 3.0}, higher_is_better=False) == "a > b"
     frame = pd.DataFrame(
         {
-            POLICY: ["x", "x", "y", "y"],
-            "train_seed": [0, 1, 1, 0],
-            SEED: [5, 5, 5, 5],
-            EPISODE: [0, 0, 0, 0],
-            "reward": [10.0, 20.0, 4.0, 1.0],
+            POLICY: ["x", "x", "x", "y", "y", "y"],
+            "train_seed": [0, 1, 0, 1, 0, 1],
+            SEED: [5, 5, 6, 5, 5, 6],
+            EPISODE: [0, 0, 0, 0, 0, 0],
+            "reward": [10.0, 20.0, 12.0, 4.0, 1.0, 6.0],
         }
     )
-    np.testing.assert_array_equal(paired_gap(frame, "x", "y", "reward"), [9.0, 16.0])
+    # per-seed means: x 11 and 20, y 1 and 5
+    np.testing.assert_array_equal(seed_gaps(frame, "x", "y", "reward"), [10.0, 15.0])
 
 
 def _metrics(agents: int, final: float, failure: float, seed: int) -> pd.DataFrame:

@@ -4,6 +4,7 @@ turn, R requests per episode (spec: papers/vamappo.md, section d)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,11 +37,15 @@ class GenAIChainEnv(TurnBasedEnv):
         self.config = (
             config if isinstance(config, GenAIChainConfig) else GenAIChainConfig.from_env_config(config)
         )
-        self.workload = load_workload(self.config.topology, seed=self.config.workload_seed)
+        self.workload = load_workload(
+            self.config.topology, seed=self.config.workload_seed, attribute_seed=self.config.attribute_seed
+        )
         self.requests = self.workload.split(self.config.split)
         substrate = self.workload.substrate
         self.observer = ChainObserver(
-            self.workload, self.config.params, padded_size(substrate.num_nodes, self.config.max_nodes)
+            self.workload,
+            self.config.params,
+            padded_size(substrate.num_nodes, self.config.max_nodes, source=self.config.topology),
         )
         self.agents = self.possible_agents = list(AGENT_IDS)
         self.observation_spaces = dict.fromkeys(AGENT_IDS, self.observer.observation_space())
@@ -50,6 +55,22 @@ class GenAIChainEnv(TurnBasedEnv):
         self.kpis = ChainKPIs(substrate.num_nodes)
         self._rows = np.zeros(0, dtype=np.int64)
         self.progress: ChainProgress | None = None
+
+    @property
+    def _set_stride(self) -> int:
+        """gcd(R, N): the test split's episode e starts at request ``R e mod N``, a multiple of it."""
+        return math.gcd(self.config.requests_per_episode, len(self.requests))
+
+    @property
+    def request_sets(self) -> int | None:
+        """The test split replays N / gcd(R, N) distinct sets of R consecutive requests (25 of 8 out of
+        200); the train split draws every episode's requests afresh (None)."""
+        return None if self.config.split == "train" else len(self.requests) // self._set_stride
+
+    def request_set(self, episode: int) -> int | None:
+        if self.config.split == "train":
+            return None
+        return (self.config.requests_per_episode * episode % len(self.requests)) // self._set_stride
 
     # --- hooks ------------------------------------------------------------------------------
     def _begin_episode(self) -> str:
