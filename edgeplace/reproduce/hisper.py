@@ -16,6 +16,7 @@ each budget shows is in its ``report.md``: the claims table, with every claim th
 
 from __future__ import annotations
 
+import copy
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -33,10 +34,11 @@ from edgeplace.algos.hisper.settings import HISPERSettings
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.base import EPISODE_INDEX_OPTION
 from edgeplace.envs.dnn_inference import SCENARIO_ID, DnnInferenceConfig, DnnInferenceEnv
+from edgeplace.evaluation.design import TRAINING_SEED
 from edgeplace.policy import Policy
 from edgeplace.reproduce import protocol
 from edgeplace.reproduce.hisper_report import hisper_report
-from edgeplace.reproduce.hisper_results import BASELINES, LEARNED, TRAIN_SEED, run_name
+from edgeplace.reproduce.hisper_results import BASELINES, LEARNED, run_name
 from edgeplace.reproduce.steps import (
     EvaluationStep,
     Policies,
@@ -84,8 +86,9 @@ class Budget(protocol.Budget):
     updates_per_iteration: int = 100
     """HISPER/HASAC updates after each ``steps_per_iteration`` env steps."""
     steps_per_iteration: int = 2000
-    """HISPER/HASAC env steps per iteration (a multiple of the 20 envs; HAPPO always collects the spec's
-    2,000 per iteration)."""
+    """HISPER/HASAC env steps per iteration (a multiple of the 20 envs)."""
+    happo_steps_per_iteration: int = HAPPO_STEPS_PER_ITERATION
+    """HAPPO's on-policy batch in env steps (the spec's 2,000 in every budget here; tests shrink it)."""
     prefill_steps: int = 90_000
     """Uniform-random transitions before HISPER/HASAC's first update (not counted)."""
     buffer_size: int = 370_000
@@ -111,7 +114,14 @@ class Budget(protocol.Budget):
         super().__post_init__()
         if not self.lr_scale > 0:
             raise ValueError(f"budget.lr_scale must be > 0, got {self.lr_scale}")
-        for name in ("steps", "batch_size", "steps_per_iteration", "buffer_size", "checkpoint_every"):
+        for name in (
+            "steps",
+            "batch_size",
+            "steps_per_iteration",
+            "happo_steps_per_iteration",
+            "buffer_size",
+            "checkpoint_every",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"budget.{name} must be >= 1, got {getattr(self, name)}")
         if self.steps % self.steps_per_iteration:
@@ -180,9 +190,9 @@ def train_config(budget: Budget, algo: str, agents: int, seed: int, **train: Any
         "critic_lr": spec.critic_lr * budget.lr_scale,
     }
     if algo == "happo":
-        # on-policy: the spec's 2,000-step batch; it evaluates after the iterations that reach a due point
-        options["steps_per_iteration"] = HAPPO_STEPS_PER_ITERATION
-        iterations = -(-budget.steps // HAPPO_STEPS_PER_ITERATION)
+        # on-policy: the budget's batch; it evaluates after the iterations that reach a due point
+        options["steps_per_iteration"] = budget.happo_steps_per_iteration
+        iterations = -(-budget.steps // budget.happo_steps_per_iteration)
     else:
         options |= {
             "steps_per_iteration": budget.steps_per_iteration,
@@ -236,12 +246,12 @@ def evaluations(agents: int, runs: Mapping[str, TrainedRun], budget: Budget) -> 
     def learned(algo: str, seed: int) -> EvaluationStep:
         run = runs[run_name(algo, agents, seed)]
         policies = Policies(lambda: [learned_policy(run, algo)], {algo: run.source()})
-        return EvaluationStep(run.name, config, policies, EVAL_SEEDS, 1, {TRAIN_SEED: seed})
+        return EvaluationStep(run.name, config, policies, EVAL_SEEDS, 1, {TRAINING_SEED: seed})
 
     heuristics = baseline_policies(SCENARIO_ID, BASELINES, seed=0, env_config=config)
     return [
         *(learned(algo, seed) for algo in LEARNED for seed in budget.training_seeds),
-        EvaluationStep(f"baselines-a{agents}", config, heuristics, EVAL_SEEDS, 1, {TRAIN_SEED: -1}),
+        EvaluationStep(f"baselines-a{agents}", config, heuristics, EVAL_SEEDS, 1, {TRAINING_SEED: -1}),
     ]
 
 
@@ -257,7 +267,7 @@ def slot_batch(
         observations, _ = env.reset(seed=seed + index, options={EPISODE_INDEX_OPTION: 0})
         for agent in env.possible_agents:
             ids.append(agent)
-            rows.append({key: np.array(value, copy=True) for key, value in observations[agent].items()})
+            rows.append(copy.deepcopy(observations[agent]))  # arrays, and the action mask's tuple
     return ids, rows
 
 
@@ -340,12 +350,13 @@ PROTOCOL = protocol.Protocol(BUDGETS, training_steps, evaluate, hisper_report, t
 def run_hisper_reproduction(
     out: Path,
     *,
-    budget: str = "quick",
+    budget: str | Budget = "quick",
     address: str | None = None,
     num_gpus_per_learner: float = 0.0,
     console: Console | None = None,
 ) -> Path:
-    """Run the protocol at ``budget`` into ``out`` (resumable); returns the report path."""
+    """Run the protocol at ``budget`` (a name of :data:`BUDGETS`, or a Budget) into ``out`` (resumable);
+    returns the report path."""
     return PROTOCOL.run(
         out, budget, address=address, num_gpus_per_learner=num_gpus_per_learner, console=console
     )

@@ -1,5 +1,5 @@
-"""A tiny end-to-end HISPER reproduction: training, evaluation, decision times, report, and a resume
-that reuses every finished step."""
+"""A tiny end-to-end HISPER reproduction (CI: well under a minute on 2 cores): training, evaluation,
+decision times, report, and a resume that reuses every finished step."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from edgeplace.algos.checkpoints import latest_checkpoint
 from edgeplace.envs.dnn_inference import SCENARIO_ID
 from edgeplace.evaluation.runner import evaluate_policies
-from edgeplace.reproduce import hisper
 from edgeplace.reproduce.hisper import (
     EVAL_SEEDS,
     Budget,
@@ -21,6 +20,7 @@ from edgeplace.reproduce.hisper import (
 )
 from edgeplace.reproduce.steps import TrainedRun
 
+#: Every run 200 slots of 5 in one or two iterations, tiny networks, one seed.
 TINY = Budget(
     name="tiny",
     steps=200,
@@ -29,6 +29,7 @@ TINY = Budget(
     batch_size=16,
     updates_per_iteration=2,
     steps_per_iteration=100,
+    happo_steps_per_iteration=200,
     prefill_steps=100,
     buffer_size=1000,
     eval_interval_steps=100,
@@ -37,10 +38,9 @@ TINY = Budget(
 )
 
 
-@pytest.mark.slow
-def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setitem(hisper.BUDGETS, "tiny", TINY)
-    report = run_hisper_reproduction(tmp_path, budget="tiny")
+@pytest.mark.usefixtures("ray_session")
+def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path):
+    report = run_hisper_reproduction(tmp_path, budget=TINY)
     assert report == tmp_path.resolve() / "report.md"
     text = report.read_text()
     assert (
@@ -68,7 +68,7 @@ def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path, monkeypatch):
     stamps = {path: path.stat().st_mtime_ns for path in checkpoints}
     evaluation = (tmp_path / "eval" / "hisper-a8-seed0" / "episodes.csv").read_text()
 
-    run_hisper_reproduction(tmp_path, budget="tiny")  # everything is done: nothing retrains
+    run_hisper_reproduction(tmp_path, budget=TINY)  # everything is done: nothing retrains
     assert {path: path.stat().st_mtime_ns for path in checkpoints} == stamps
     assert (tmp_path / "eval" / "hisper-a8-seed0" / "episodes.csv").read_text() == evaluation
     # the checkpoint restored once more plays the same episodes (argmax: same actions on the same seeds)
