@@ -5,9 +5,9 @@ An episode is ``horizon`` slots. A slot runs the :class:`Phase` s due in it (slo
 whose ``period`` divides t) in declaration order, one env step per phase; the agents of a phase act
 together and are the only ones in that step's observation dict. A step's rewards may name any agent:
 RLlib credits an agent that is not acting with them at its next observation. After a slot's last
-phase the scenario advances time (``_end_slot``). The episode ends in truncation after the last slot,
-with a final observation and the episode's KPIs for every agent. Seeding and action checks: see
-:mod:`edgeplace.envs.base`.
+phase the scenario advances time (``_end_slot``), and what the slot earned joins that step's rewards.
+The episode ends in truncation after the last slot, with a final observation and the episode's KPIs
+for every agent. Seeding and action checks: see :mod:`edgeplace.envs.base`.
 """
 
 from __future__ import annotations
@@ -72,27 +72,29 @@ class MultiRateEnv(ScenarioEnv):
         agents) and infos."""
 
     @abstractmethod
-    def _end_slot(self) -> None:
-        """Advance the scenario past slot ``self.slot`` (after its last phase)."""
+    def _end_slot(self) -> Mapping[str, float] | None:
+        """Advance the scenario past slot ``self.slot`` (after its last phase); return the rewards (of any
+        agents) earned over the slot, added to the rewards of the step that ended it, or None."""
 
     # --- turn structure ----------------------------------------------------------------------
     def due_phases(self, slot: int) -> list[int]:
         """Indices of the phases that act in ``slot``, in order."""
         return [i for i, phase in enumerate(self.phases) if slot % phase.period == 0]
 
-    def _next_phase(self) -> bool:
-        """Move to the next due phase (ending slots as they finish); False after the last slot."""
+    def _next_phase(self) -> tuple[bool, Mapping[str, float]]:
+        """Move to the next due phase (ending slots as they finish): False after the last slot, and the
+        rewards of the slot that ended (empty when none did)."""
         due = self.due_phases(self.slot)
         later = [i for i in due if i > self.phase_index]
         if later:
             self.phase_index = later[0]
-            return True
-        self._end_slot()
+            return True, {}
+        earned = self._end_slot() or {}
         self.slot += 1
         if self.slot >= self.horizon:
-            return False
+            return False, earned
         self.phase_index = self.due_phases(self.slot)[0]
-        return True
+        return True, earned
 
     # --- MultiAgentEnv API ------------------------------------------------------------------
     def reset(
@@ -108,7 +110,10 @@ class MultiRateEnv(ScenarioEnv):
         if self._last_obs is None:
             raise RuntimeError("step() called before reset() or after the episode ended")
         rewards, infos = self._apply(self._checked(action_dict, self._last_obs))
-        if not self._next_phase():
+        going_on, earned = self._next_phase()
+        for agent, reward in earned.items():
+            rewards[agent] = rewards.get(agent, 0.0) + reward
+        if not going_on:
             self._last_obs = None
             observations = self._observe(self.possible_agents)
             truncated = dict.fromkeys(self.possible_agents, True) | {ALL_AGENTS: True}
