@@ -16,6 +16,11 @@ import numpy as np
 Observation = Mapping[str, np.ndarray]
 
 
+class PolicyUnavailable(ValueError):
+    """A policy needs an outside service (an LLM endpoint) that is not configured here; the message
+    says how to configure it."""
+
+
 @runtime_checkable
 class Policy(Protocol):
     """Anything that picks actions for agents from their observations."""

@@ -29,6 +29,10 @@ from edgeplace.scenarios import get_scenario
 DEFAULT_EPISODES = 200
 
 
+#: Reads per-episode columns beside the KPIs from an episode's final infos (by agent).
+InfoColumns = Callable[[Mapping[str, Mapping[str, Any]]], Mapping[str, float]]
+
+
 def episode_seed(seed: int, episode: int) -> int:
     """The env seed of episode ``episode`` under evaluation seed ``seed`` (stable across runs)."""
     return int(np.random.SeedSequence([seed, episode]).generate_state(1)[0])
@@ -51,8 +55,10 @@ def run_episodes(
     episodes: int,
     num_envs: int = 16,
     on_episode: Callable[[], None] | None = None,
+    info_columns: InfoColumns | None = None,
 ) -> list[dict[str, float]]:
-    """Play episodes 0..episodes-1 of ``seed`` with ``policy``; return their KPI dicts in episode order."""
+    """Play episodes 0..episodes-1 of ``seed`` with ``policy``; return their KPI dicts in episode order
+    (with ``info_columns``: and the columns it reads from each episode's final infos)."""
     slots = [_Slot(env_factory()) for _ in range(min(num_envs, episodes))]
     results: dict[int, dict[str, float]] = {}
     next_episode = 0
@@ -82,7 +88,8 @@ def run_episodes(
                 slot.observations = observations
                 still_active.append(slot)
                 continue
-            results[slot.episode] = next(iter(infos.values()))[KPI_INFO_KEY]
+            extra = info_columns(infos) if info_columns else {}
+            results[slot.episode] = {**next(iter(infos.values()))[KPI_INFO_KEY], **extra}
             if on_episode:
                 on_episode()
             if next_episode < episodes:
@@ -117,10 +124,12 @@ def evaluate_policies(
     episodes: int,
     num_envs: int = 16,
     on_episode: Callable[[], None] | None = None,
+    info_columns: InfoColumns | None = None,
 ) -> pd.DataFrame:
     """Every policy on the same (seed, episode) streams. Returns one row per (policy, seed, episode)
-    with the scenario's KPI columns, and a ``REQUEST_SET`` column where the env replays a finite set of
-    request sets (the cluster of each episode; see :mod:`edgeplace.evaluation.design`)."""
+    with the scenario's KPI columns, the columns ``info_columns`` reads from the episode's final infos,
+    and a ``REQUEST_SET`` column where the env replays a finite set of request sets (the cluster of
+    each episode; see :mod:`edgeplace.evaluation.design`)."""
     scenario = get_scenario(scenario_id)
     probe = scenario.make_env(env_config)
     sets = (
@@ -138,6 +147,7 @@ def evaluate_policies(
                 episodes=episodes,
                 num_envs=num_envs,
                 on_episode=on_episode,
+                info_columns=info_columns,
             )
             rows.extend(
                 {POLICY: policy.name, SEED: seed, EPISODE: e, **sets.get(e, {}), **record}

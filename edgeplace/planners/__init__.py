@@ -6,9 +6,13 @@ fallback) reads a workflow request and a substrate summary and returns a :class:
 :func:`decouple` turns it into the embedding instance (pinned zero-demand anchors) and
 :func:`bias_features` into the virtual resource bias of the substrate features.
 
-Uses numpy and the standard library only (no torch, no envs).
+:class:`ChatClient` is the package's one client of OpenAI-compatible chat-completions endpoints (async
+httpx, JSONL transcripts with replay); the LLM parser and the lm-inference ``llm`` backend send through it.
+
+Uses numpy, httpx and the standard library only (no torch, no envs).
 """
 
+from edgeplace.planners.chat_client import ChatClient, ChatError, ReplayMismatchError, run_sync
 from edgeplace.planners.constraints import (
     CONSTRAINT_SCHEMA,
     NO_TARGET,
@@ -33,11 +37,14 @@ __all__ = [
     "NO_TARGET",
     "SCHEMA_VERSION",
     "AgentConstraint",
+    "ChatClient",
+    "ChatError",
     "ConstraintError",
     "ConstraintSet",
     "DecoupledRequest",
     "LLMParserStats",
     "OpenAICompatibleParser",
+    "ReplayMismatchError",
     "RuleBasedParser",
     "SemanticParser",
     "attribute_holders",
@@ -46,5 +53,6 @@ __all__ = [
     "decouple",
     "parse_constraint_json",
     "prompt_payload",
+    "run_sync",
     "target_node",
 ]

@@ -1,14 +1,15 @@
 """Optional LLM semantic parser over an OpenAI-compatible chat completions endpoint (vLLM, Ollama,
-llama.cpp server, OpenAI, ...), standard library HTTP only.
+llama.cpp server, OpenAI, ...), through the package's one client
+(:class:`~edgeplace.planners.chat_client.ChatClient`).
 
 Every answer is validated strictly (:func:`~edgeplace.planners.constraints.parse_constraint_json`).
 On any error (transport, timeout, HTTP status, a body that is not a chat completion, bad JSON, schema,
 semantics) the parser logs the reason, counts a fallback and returns its fallback parser's result
-(the rule-based parser by default). ``parse`` never raises because of the server. The answer is
-``choices[0].message.content``; a leading ``<think>...</think>`` block (reasoning models such as Qwen3)
-and a surrounding Markdown code fence are removed before validation.
+(the rule-based parser by default). ``parse`` never raises because of the server. The client cleans
+the answer (:func:`~edgeplace.planners.chat_client.clean_answer`) before validation; the parser asks at
+temperature 0 without JSON mode.
 
-Retries: transport errors, timeouts and HTTP 429/5xx are retried ``retries`` times; a completed
+Retries: transport errors, timeouts and HTTP 408/429/5xx are retried ``retries`` times; a completed
 answer that is wrong is not (temperature 0 would repeat it). Results, fallbacks included, are cached
 by the content of the request and the substrate summary (an unreachable server therefore costs one
 timeout per distinct content, not per call).
@@ -18,20 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.client
 import json
 import logging
 import os
-import re
 import threading
-import urllib.error
-import urllib.request
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeplace.planners.constraints import ConstraintError, ConstraintSet, parse_constraint_json
+from edgeplace.planners.chat_client import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, ChatClient
+from edgeplace.planners.constraints import ConstraintSet, parse_constraint_json
 from edgeplace.planners.prompt import build_messages
 from edgeplace.planners.rule_based import RuleBasedParser
 
@@ -41,14 +39,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ENV_BASE_URL = "EDGEPLACE_LLM_BASE_URL"
-ENV_MODEL = "EDGEPLACE_LLM_MODEL"
-ENV_API_KEY = "EDGEPLACE_LLM_API_KEY"
-#: HTTP statuses worth another attempt.
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-_THINK_BLOCK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
-_CODE_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n(.*)\n\s*```$", re.DOTALL)
+#: The client's tag of the parser's exchanges.
+PARSER_TAG = "agentvne-parser"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,10 +62,6 @@ class LLMParserStats:
     last_fallback_reason: str = ""
 
 
-class _RetryableError(Exception):
-    """A failure another attempt may fix (transport, timeout, 429/5xx)."""
-
-
 class OpenAICompatibleParser:
     """Semantic parser that asks an LLM, with strict validation and a rule-based fallback.
 
@@ -83,8 +71,8 @@ class OpenAICompatibleParser:
             Default: env var ``EDGEPLACE_LLM_BASE_URL``.
         model: model name sent in the body. Default: env var ``EDGEPLACE_LLM_MODEL``.
         api_key: sent as ``Authorization: Bearer``. Default: env var ``EDGEPLACE_LLM_API_KEY`` (may be unset).
-        timeout_s: per-attempt socket timeout in seconds.
-        retries: extra attempts after a transport error, timeout or HTTP 429/5xx.
+        timeout_s: limit of each attempt, s.
+        retries: extra attempts after a transport error, timeout or HTTP 408/429/5xx.
         cache: memoise results by request + summary content.
         cache_size: most cached results kept (least recently used dropped first).
         fallback: parser used on any error; ``None`` means a :class:`RuleBasedParser`.
@@ -112,15 +100,17 @@ class OpenAICompatibleParser:
             raise ValueError(f"model: not given and {ENV_MODEL} is unset")
         if not timeout_s > 0:
             raise ValueError(f"timeout_s: must be > 0, got {timeout_s!r}")
-        if retries < 0:
-            raise ValueError(f"retries: must be >= 0, got {retries!r}")
         if cache_size < 1:
             raise ValueError(f"cache_size: must be >= 1, got {cache_size!r}")
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self._api_key = api_key or os.environ.get(ENV_API_KEY) or None
+        self.client = ChatClient(
+            base_url,
+            model,
+            api_key=api_key or os.environ.get(ENV_API_KEY) or None,
+            temperature=0.0,
+            retries=retries,
+            json_mode=False,
+        )
         self.timeout_s = float(timeout_s)
-        self.retries = int(retries)
         self.cache_enabled = cache
         self.cache_size = int(cache_size)
         self.fallback = RuleBasedParser() if fallback is None else fallback
@@ -139,9 +129,19 @@ class OpenAICompatibleParser:
         self._lock = threading.Lock()
 
     @property
+    def url(self) -> str:
+        """The endpoint the parser POSTs to."""
+        return self.client.url
+
+    @property
+    def model(self) -> str:
+        """The model name sent in the body."""
+        return self.client.model
+
+    @property
     def stats(self) -> LLMParserStats:
         """A snapshot of the counters."""
-        return self._stats
+        return dataclasses.replace(self._stats, http_calls=self.client.http_calls)
 
     def clear_cache(self) -> None:
         """Forget every cached result."""
@@ -158,7 +158,10 @@ class OpenAICompatibleParser:
                 self._count(cache_hits=1)
                 return self._cache[key]
         try:
-            result = parse_constraint_json(self._ask(request, summary), request, summary)
+            answer = self.client.complete_sync(
+                build_messages(request, summary), timeout_s=self.timeout_s, tag=PARSER_TAG
+            )
+            result = parse_constraint_json(answer, request, summary)
         except Exception as error:  # any failure of the LLM path falls back (module docstring)
             reason = f"{type(error).__name__}: {error}"
             logger.warning(
@@ -176,49 +179,6 @@ class OpenAICompatibleParser:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return result
-
-    def _ask(self, request: WorkflowRequest, summary: SubstrateSummary) -> str:
-        """The model's answer text.
-
-        Raises:
-            _RetryableError: the last attempt failed in transport or with HTTP 429/5xx.
-            ValueError: another HTTP error status, or a body that is not a chat completion.
-        """
-        body = json.dumps(
-            {"model": self.model, "messages": build_messages(request, summary), "temperature": 0}
-        ).encode()
-        attempt = 0
-        while True:
-            try:
-                return _answer_text(self._post(body))
-            except _RetryableError as error:
-                attempt += 1
-                if attempt > self.retries:
-                    raise
-                logger.info("LLM call attempt %d failed (%s); retrying", attempt, error)
-
-    def _post(self, body: bytes) -> bytes:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        http_request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with self._lock:
-            self._count(http_calls=1)
-        try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout_s) as response:
-                return response.read()
-        except urllib.error.HTTPError as error:
-            with error:
-                detail = f"HTTP {error.code} from {self.url}: {_snippet(error)}"
-            if error.code in RETRY_STATUSES:
-                raise _RetryableError(detail) from None
-            raise ValueError(detail) from None
-        except (
-            urllib.error.URLError,
-            http.client.HTTPException,
-            OSError,
-        ) as error:  # TimeoutError is an OSError
-            raise _RetryableError(f"{type(error).__name__} from {self.url}: {error}") from None
 
     def _count(self, last_fallback_reason: str | None = None, **increments: int) -> None:
         """Add ``increments`` to the counters (the caller holds the lock)."""
@@ -252,32 +212,3 @@ class OpenAICompatibleParser:
             digest.update(str(array.shape).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
-
-
-def _answer_text(raw: bytes) -> str:
-    """``choices[0].message.content`` of a chat completion body, without a leading ``<think>`` block or a
-    surrounding code fence.
-
-    Raises:
-        ConstraintError: the body is not a chat completion with a string content.
-    """
-    try:
-        completion = json.loads(raw)
-        content = completion["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise ConstraintError(
-            "response", f"not a chat completion ({type(error).__name__}: {error})"
-        ) from None
-    if not isinstance(content, str):
-        raise ConstraintError("response.choices[0].message.content", "is not a string")
-    content = _THINK_BLOCK.sub("", content, count=1).strip()
-    fenced = _CODE_FENCE.match(content)
-    return fenced.group(1) if fenced else content
-
-
-def _snippet(error: urllib.error.HTTPError, limit: int = 200) -> str:
-    """The start of an error response body, for the log."""
-    try:
-        return error.read(limit).decode("utf-8", "replace")
-    except OSError:
-        return "<no body>"

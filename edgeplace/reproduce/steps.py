@@ -34,7 +34,7 @@ from edgeplace.algos.registry import rllib_run_dir, run_training
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import METRICS_FILE
 from edgeplace.atomic_io import write_text_atomic
-from edgeplace.evaluation.runner import evaluate_policies
+from edgeplace.evaluation.runner import InfoColumns, evaluate_policies
 from edgeplace.policy import Policy
 from edgeplace.progress import episode_progress, training_progress
 from edgeplace.reproduce.cache import Provenance, digest_path, file_sha256, package_version
@@ -102,6 +102,9 @@ class EvaluationStep:
     episodes: int
     tags: Mapping[str, Any] = field(default_factory=dict)
     """Columns set on every row of the result (e.g. the swept value); not part of the cached file."""
+    info_columns: InfoColumns | None = None
+    """Further per-episode columns read from the final infos (a module-level function: its qualified
+    name is part of the cached file's digest)."""
 
 
 def run_provenance(name: str, config: Mapping[str, Any]) -> Provenance:
@@ -249,6 +252,7 @@ def ensure_evaluated(
                 episodes=step.episodes,
                 num_envs=64,
                 on_episode=advance,
+                info_columns=step.info_columns,
             )
 
     provenance = artefact(
@@ -260,9 +264,14 @@ def ensure_evaluated(
         episodes=step.episodes,
         policies=step.policies.sources,
         budget=budget,
+        **({} if step.info_columns is None else {"info_columns": _qualified_name(step.info_columns)}),
     )
     path = out / EVAL_DIR / step.name / EPISODES_FILE
     return cached_frame(path, provenance, evaluate, console).assign(**step.tags)
+
+
+def _qualified_name(function: Callable[..., Any]) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 def evaluate_all(

@@ -3,8 +3,6 @@ planner's own discount and learning rate, and greedy policies that act within th
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -50,9 +48,7 @@ def test_one_ppo_iteration_trains_every_module_and_the_policy_acts_within_the_ma
     )
     algo = build_learned_config(config).build_algo()
     try:
-        start = time.perf_counter()
         result = algo.train()
-        wall_s = time.perf_counter() - start
         learner = algo.learner_group._learner
         (gae,) = [piece for piece in learner._learner_connector.connectors if isinstance(piece, PerModuleGAE)]
         policy = LearnedPolicy.from_algorithm(algo, make_env(ENV_CONFIG).possible_agents)
@@ -66,4 +62,3 @@ def test_one_ppo_iteration_trains_every_module_and_the_policy_acts_within_the_ma
     assert learner.config.get_config_for_module("planner").lr == 1e-4
     # Greedy actions of the trained modules stay within the masks: nothing locked, voided or off-role.
     assert kpis[EpisodeKpi.LOCKED] == kpis[EpisodeKpi.VOIDED] == kpis[EpisodeKpi.OFF_ROLE_RATIO] == 0.0
-    assert wall_s < 60.0

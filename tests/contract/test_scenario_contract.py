@@ -16,7 +16,7 @@ from edgeplace.algos.registry import build_algorithm_config
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, MaskedActionError
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.obs_keys import ObsKey
-from edgeplace.policy import act
+from edgeplace.policy import PolicyUnavailable, act
 from edgeplace.scenarios import scenario_ids
 from edgeplace.tuning import SweepSpec
 from tests.contract.conftest import Smoke
@@ -135,7 +135,10 @@ def test_a_forbidden_action_raises_and_leaves_the_env_unchanged(smoke):
 def test_every_baseline_plays_an_episode(smoke):
     agents = smoke.spec.make_env(smoke.env_config).possible_agents
     for name in sorted(smoke.spec.baselines):  # not the trained_baselines: they need a checkpoint
-        policy = smoke.spec.make_baseline(name, seed=0, env_config=smoke.env_config)
+        try:
+            policy = smoke.spec.make_baseline(name, seed=0, env_config=smoke.env_config)
+        except PolicyUnavailable:  # an outside service (an LLM endpoint) that CI does not have
+            continue
         (kpis,) = run_episodes(lambda: smoke.spec.make_env(smoke.env_config), policy, seed=0, episodes=1)
         assert set(kpis) == smoke.spec.reported_kpis(agents), name
 

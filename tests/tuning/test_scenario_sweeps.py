@@ -1,6 +1,7 @@
-"""The smoke sweeps of the agent-vne and dnn-inference scenarios on the test cluster: AgentVNE's trials
-fine-tune from one pre-training run before them; HISPER's results carry the fixed-seed evaluation in
-every iteration, also in those that did not evaluate."""
+"""The smoke sweeps of the agent-vne, dnn-inference and lm-inference scenarios on the test cluster:
+AgentVNE's trials fine-tune from one pre-training run before them; HISPER's results carry the fixed-seed
+evaluation in every iteration, also in those that did not evaluate; the lm-inference trials tune the
+last training stage from the stages trained once before them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from edgeplace.algos.agentvne.policy import AgentVNEPolicy
 from edgeplace.algos.agentvne.pretrain import BEST_FILE
 from edgeplace.algos.agentvne.settings import PRETRAIN_DIR
-from edgeplace.algos.checkpoints import METADATA_FILE, read_metadata
+from edgeplace.algos.checkpoints import METADATA_FILE, latest_checkpoint, read_metadata
 from edgeplace.envs.agent_vne import AGENT_ID, AgentVNEEnv
 from edgeplace.tuning import SweepSpec, run_sweep
 from edgeplace.tuning.command import tune_command
@@ -82,3 +83,17 @@ def test_hisper_sweep_reports_the_latest_evaluation_in_every_result(ray_session,
     assert result.best_checkpoint is not None
     carried = json.loads((Path(result.best_checkpoint.path) / CARRIED_FILE).read_text())
     assert carried["evaluation"]["env_runners"]["env_steps_at_evaluation"] == 20
+
+
+def test_lm_inference_sweep_trains_the_first_stages_once_and_tunes_the_last(ray_session, tmp_path):
+    spec = SweepSpec.from_yaml(smoke_file("lm_inference_learned_smoke", tmp_path))
+    result = run_sweep(spec)
+    assert result.num_trials == result.num_terminated == 2
+    experiment = Path(spec.experiment_path)
+    stage_b = latest_checkpoint(experiment / "stage_b")
+    assert latest_checkpoint(experiment / "stage_a") is not None and stage_b is not None
+    checkpoints = sorted(path.parent for path in experiment.glob(f"*/checkpoint_*/{METADATA_FILE}"))
+    trained = [read_metadata(path) for path in checkpoints]
+    assert {meta["train_config"]["algo_options"]["initial_modules"] for meta in trained} == {str(stage_b)}
+    assert all(meta["train_config"]["env_config"]["scripted_agents"] == [] for meta in trained)
+    assert all("planner" in meta["agent_modules"] for meta in trained)

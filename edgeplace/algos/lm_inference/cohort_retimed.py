@@ -13,7 +13,6 @@ The mode therefore needs complete episodes (RLlib's ``batch_mode="complete_episo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -23,20 +22,12 @@ from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
 from ray.rllib.env.multi_agent_episode import MultiAgentEpisode
 from ray.rllib.utils.annotations import override
 
+from edgeplace.algos.lm_inference.settings import RewardMode
 from edgeplace.envs.lm_inference.env import LmInfo
 
 #: The ``learner_config_dict`` key of the reward mode.
 REWARD_MODE_KEY = "reward_mode"
 COMPLETE_EPISODES = "complete_episodes"
-
-
-class RewardMode(StrEnum):
-    """What the slot-level agents learn from."""
-
-    WINDOWED = "windowed"
-    """The env's reward: Eq. 20 over the last resolutions, with shaping."""
-    COHORT_RETIMED = "cohort_retimed"
-    """Each slot's decisions get their own cohort's Eq. 20 value."""
 
 
 def reward_mode(config: AlgorithmConfig) -> RewardMode:

@@ -7,12 +7,14 @@ PPO settings come from the run's :class:`TrainConfig` (lr 3e-4, clip 0.2, GAE 0.
 batch; minibatch 256 is the scenario spec's default for the algorithm), with the entropy coefficient
 annealed to a tenth over the budget (0.01 -> 0.001). The planner learns at lr 1e-4 and discounts with
 gamma 0.9 per epoch (RLlib's ``algorithm_config_overrides_per_module``; the discount honoured by
-:class:`PerModuleGammaPPOLearner`).
+:class:`PerModuleGammaPPOLearner`). The options (:class:`LearnedSettings`) choose the reward mode and
+the modules a run starts from; agents the env config scripts have no module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -20,8 +22,11 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+from edgeplace.algos.checkpoints import MODULE_SUBDIR
 from edgeplace.algos.kpi_callback import KPICallback
+from edgeplace.algos.lm_inference.cohort_retimed import with_reward_mode
 from edgeplace.algos.lm_inference.learner import PerModuleGammaPPOLearner
+from edgeplace.algos.lm_inference.settings import LearnedSettings
 from edgeplace.algos.mappo import ppo_training_settings
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids, hardware_profiles
@@ -52,15 +57,18 @@ class AgentModules:
 
 
 def agent_modules(env_config: Mapping[str, Any] | LmInferenceConfig | None) -> dict[str, str]:
-    """Agent id -> module id: the planner and the scheduler have their own, each deployer its node's
-    hardware profile's (``deployer_cpu``, ``deployer_1gpu``, ``deployer_2gpu``)."""
-    cluster = LmInferenceConfig.from_env_config(env_config).cluster()
+    """Agent id -> module id of the agents that learn (all but the env config's ``scripted_agents``):
+    the planner and the scheduler have their own, each deployer its node's hardware profile's
+    (``deployer_cpu``, ``deployer_1gpu``, ``deployer_2gpu``)."""
+    config = LmInferenceConfig.from_env_config(env_config)
+    cluster = config.cluster()
     profiles = hardware_profiles(cluster)
     deployers = {
         agent: f"{DEPLOYER_MODULE_PREFIX}{profile}"
         for agent, profile in zip(deployer_ids(cluster), profiles, strict=True)
     }
-    return {PLANNER: PLANNER, SCHEDULER: SCHEDULER, **deployers}
+    every = {PLANNER: PLANNER, SCHEDULER: SCHEDULER, **deployers}
+    return {agent: module for agent, module in every.items() if agent not in config.scripted_agents}
 
 
 def module_model_config(module_id: str, model: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,12 +79,31 @@ def module_model_config(module_id: str, model: Mapping[str, Any]) -> dict[str, A
     return {**model, "actor_inputs": actor, "critic_inputs": [*actor, str(LmObs.GLOBAL_STATE)]}
 
 
+def initial_state_path(initial_modules: str | None, module_id: str) -> str | None:
+    """Where module ``module_id`` starts from: its state in the checkpoint ``initial_modules``, or None
+    (fresh weights) when there is no such checkpoint or it has no such module."""
+    if initial_modules is None:
+        return None
+    path = Path(initial_modules) / MODULE_SUBDIR / module_id
+    return str(path) if path.is_dir() else None
+
+
 def build_learned_config(config: TrainConfig) -> PPOConfig:
-    """The PPOConfig of a ``learned`` run (env registered under the scenario id)."""
+    """The PPOConfig of a ``learned`` run (env registered under the scenario id).
+
+    Raises:
+        ValueError: bad options (:class:`LearnedSettings`), or an ``initial_modules`` that is not a
+            checkpoint directory.
+    """
+    settings = LearnedSettings.from_options(config.algo_options)
+    if settings.initial_modules is not None and not (Path(settings.initial_modules) / MODULE_SUBDIR).is_dir():
+        raise ValueError(f"learned.initial_modules: {settings.initial_modules} holds no RLlib modules")
     mapping = agent_modules(config.env_config)
     specs = {
         module_id: RLModuleSpec(
-            module_class=MaskedMlpModule, model_config=module_model_config(module_id, config.model)
+            module_class=MaskedMlpModule,
+            model_config=module_model_config(module_id, config.model),
+            load_state_path=initial_state_path(settings.initial_modules, module_id),
         )
         for module_id in sorted(set(mapping.values()))
     }
@@ -85,7 +112,7 @@ def build_learned_config(config: TrainConfig) -> PPOConfig:
         [0, config.entropy_coeff],
         [config.timesteps, config.entropy_coeff * ENTROPY_DECAY],
     ]
-    return (
+    ppo = (
         PPOConfig()
         .environment(config.scenario, env_config=dict(config.env_config), disable_env_checking=True)
         .multi_agent(
@@ -110,3 +137,4 @@ def build_learned_config(config: TrainConfig) -> PPOConfig:
         .debugging(seed=config.seed)
         .reporting(metrics_num_episodes_for_smoothing=100)
     )
+    return with_reward_mode(ppo, settings.reward_mode)

@@ -7,8 +7,9 @@ from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
 from ray.rllib.connectors.learner.general_advantage_estimation import GeneralAdvantageEstimation
 from ray.rllib.utils.annotations import override
 
-from edgeplace.algos.lm_inference.cohort_retimed import CohortRetimedRewards, RewardMode, check_reward_mode
+from edgeplace.algos.lm_inference.cohort_retimed import CohortRetimedRewards, check_reward_mode
 from edgeplace.algos.lm_inference.per_module_gae import PerModuleGAE
+from edgeplace.algos.lm_inference.settings import RewardMode
 
 
 class PerModuleGammaPPOLearner(PPOTorchLearner):

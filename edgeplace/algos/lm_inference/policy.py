@@ -15,7 +15,7 @@ from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
 from ray.rllib.core.rl_module.rl_module import RLModule
 
 from edgeplace.algos.checkpoints import MODULE_SUBDIR, read_metadata, resolve_checkpoint
-from edgeplace.policy import Observation, Policy
+from edgeplace.policy import Observation
 
 if TYPE_CHECKING:
     from ray.rllib.algorithms.algorithm import Algorithm
@@ -73,13 +73,6 @@ class LearnedPolicy:
         out = np.empty(len(rows), dtype=object)
         out[:] = rows
         return out
-
-
-def load_policy(
-    path: str | Path, *, name: str | None = None, env_config: Mapping[str, Any] | None = None
-) -> Policy:
-    """The scenario's checkpoint loader."""
-    return LearnedPolicy.from_checkpoint(path, name=name, env_config=env_config)
 
 
 def stack(observations: Sequence[Observation]) -> dict[str, Any]:

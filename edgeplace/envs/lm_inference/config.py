@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Self
 
 from edgeplace.config_mapping import from_mapping
+from edgeplace.envs.lm_inference.case_memory import MemoryScope
 from edgeplace.envs.lm_inference.cluster import DEFAULT_TOPOLOGY, Cluster, load_cluster
 from edgeplace.envs.lm_inference.episode import RunSpec
 from edgeplace.envs.lm_inference.params import LmInferenceParams
@@ -41,6 +42,17 @@ class LmInferenceConfig:
     """Add the potential-based shaping term to the training reward."""
     shaping_gamma: float = 0.99
     """gamma of the shaping term, per slot."""
+    scripted_agents: tuple[str, ...] = ()
+    """Agents the env factory plays itself with the random-policy reference's rules (uniform plan, JSQ
+    routing, role-enacting deployment), hidden from the learner: staged training (spec d) trains the
+    deployers with ``("planner", "scheduler")`` scripted, then the scheduler with ``("planner",)``."""
+    memory_scope: str = MemoryScope.EPISODE.value
+    """Life of the env's case memory: ``episode`` (emptied at each episode start, so an episode depends
+    only on (seed, episode index)) or ``env`` (kept across this env instance's episodes, as the paper
+    does: an episode then depends on the episodes before it)."""
+    memory_file: str | None = None
+    """JSONL case memory (:meth:`CaseMemory.save`) that seeds the env's memory: read at construction,
+    its cases added at each episode start (scope ``episode``) or once (scope ``env``)."""
 
     def __post_init__(self) -> None:
         where = "lm-inference env_config"
@@ -50,10 +62,21 @@ class LmInferenceConfig:
                 raise ValueError(f"{where}: {f.name} must be an integer, got {value!r}")
             if f.type == "bool" and not isinstance(value, bool):
                 raise ValueError(f"{where}: {f.name} must be true or false, got {value!r}")
+        scripted = self.scripted_agents
+        if not isinstance(scripted, list | tuple) or not all(isinstance(a, str) for a in scripted):
+            raise ValueError(f"{where}: scripted_agents must be a list of agent ids, got {scripted!r}")
+        object.__setattr__(self, "scripted_agents", tuple(self.scripted_agents))
+        if len(set(self.scripted_agents)) != len(self.scripted_agents):
+            raise ValueError(f"{where}: scripted_agents lists an agent twice: {list(self.scripted_agents)}")
         if self.epoch_slots < 1 or self.reward_window_slots < 1:
             raise ValueError(f"{where}: epoch_slots and reward_window_slots must be >= 1")
         if not 0.0 <= self.shaping_gamma <= 1.0:
             raise ValueError(f"{where}: shaping_gamma must be in [0, 1], got {self.shaping_gamma!r}")
+        if self.memory_scope not in tuple(MemoryScope):
+            scopes = [scope.value for scope in MemoryScope]
+            raise ValueError(f"{where}: memory_scope must be one of {scopes}, got {self.memory_scope!r}")
+        if self.memory_file is not None and not (isinstance(self.memory_file, str) and self.memory_file):
+            raise ValueError(f"{where}: memory_file must be a path or null, got {self.memory_file!r}")
         try:
             Workload(self.workload)
             self.run_spec.cohort_slots(self.params)

@@ -23,11 +23,11 @@ import numpy as np
 
 from edgeplace.envs.base import Observation
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids
-from edgeplace.envs.lm_inference.case_memory import RETRIEVED, Case, CaseMemory
+from edgeplace.envs.lm_inference.case_memory import RETRIEVED, Case, CaseMemory, MemoryScope
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
 from edgeplace.envs.lm_inference.decisions import Decision, DecisionCodec
 from edgeplace.envs.lm_inference.epoch_summary import EpochSummary, PodActivity, summarise_epoch
-from edgeplace.envs.lm_inference.kpis import LmKpi, cohort_kpis, cohort_mask
+from edgeplace.envs.lm_inference.kpis import LmKpi, cohort_kpis, cohort_mask, epoch_objectives
 from edgeplace.envs.lm_inference.lm_types import LM_LABELS, NUM_LMS
 from edgeplace.envs.lm_inference.masks import ActionMasks
 from edgeplace.envs.lm_inference.observation import LmObs, ObservationBuilder
@@ -65,12 +65,15 @@ class EpisodeKpi(StrEnum):
 
 
 class LmInfo(StrEnum):
-    """Entries of the slot-level agents' (scheduler, deployers) final infos beside the KPIs."""
+    """Entries of the final infos beside the KPIs."""
 
     COHORT_REWARDS = "cohort_rewards"
     """(T,) float64, read-only: Eq. 20 of the cohort arriving in each slot of the episode (unresolved
     requests count as failures), the delayed labels that ``reward_mode="cohort_retimed"`` moves onto
     the decisions of their slot."""
+    EPOCH_OBJECTIVES = "epoch_objectives"
+    """(epochs,) float64, read-only, in every agent's final infos: J (Eq. 10) of the requests resolved in
+    each epoch (Fig. 7's curve; the planner's reward is 1 minus it)."""
 
 
 class AgentKpi(StrEnum):
@@ -137,6 +140,15 @@ class LmInferenceEnv(MultiRateEnv):
             {agent: n for n, agent in enumerate(self.deployers)},
             self.action_spaces,
         )
+        self.seed_cases: tuple[Case, ...] = ()
+        """The cases of ``config.memory_file``, added to each fresh memory."""
+        if self.config.memory_file is not None:
+            try:
+                self.seed_cases = tuple(self._fresh_memory().load(self.config.memory_file))
+            except ValueError as err:
+                raise ValueError(f"lm-inference env_config: memory_file: {err}") from None
+        self.memory = self._fresh_memory()
+        """The episodic case memory (its life: ``config.memory_scope``)."""
         phases = [Phase((PLANNER,), self.config.epoch_slots), Phase((SCHEDULER,)), Phase(self.deployers)]
         super().__init__(phases, self.config.horizon)
 
@@ -155,7 +167,8 @@ class LmInferenceEnv(MultiRateEnv):
         self.plan = Plan.uniform(self.cluster)
         self.weights = np.zeros((NUM_LMS, n), dtype=np.int64)
         self.summary: EpochSummary | None = None
-        self.memory = CaseMemory()
+        if self.config.memory_scope == MemoryScope.EPISODE:
+            self.memory = self._fresh_memory()
         self.activity = PodActivity(n)
         self.off_role = np.zeros(self.sim.log.slot.size, dtype=bool)
         self.windowed = WindowedReward(self.config.reward_window_slots, self.params)
@@ -163,6 +176,14 @@ class LmInferenceEnv(MultiRateEnv):
         self.fallbacks = 0
         self.view = self.sim.view()
         self.phi = potential(self.view.backlog_prompts, self.params)
+
+    def _fresh_memory(self) -> CaseMemory:
+        """A memory of this env's case sizes holding only the memory file's cases."""
+        n = self.cluster.num_nodes
+        memory = CaseMemory(feature_size=self.builder.case_size, context_size=2 * NUM_LMS + n)
+        for case in self.seed_cases:
+            memory.add(case)
+        return memory
 
     def _observe(self, agents: Sequence[str]) -> dict[str, Observation]:
         view, epoch_slot = self.view, self.slot % self.config.epoch_slots
@@ -233,7 +254,7 @@ class LmInferenceEnv(MultiRateEnv):
             rewards[PLANNER] = objective_reward(self.summary.kpis)
             features = self.summary.case_features(self.weights, self.params)
             self.memory.add(
-                Case(features, self.summary.context(), self.summary.kpis.objective, first // epoch)
+                Case(features, self.summary.context(), self.summary.kpis.objective, self.memory.next_epoch)
             )
             self.activity = PodActivity(self.cluster.num_nodes)
         for agent, value in rewards.items():
@@ -242,13 +263,17 @@ class LmInferenceEnv(MultiRateEnv):
 
     # --- KPIs ----------------------------------------------------------------------------------
     def _with_kpis(self, infos: dict[str, dict]) -> dict[str, dict]:
-        """The base's KPIs in every agent's final info, and :attr:`LmInfo.COHORT_REWARDS` in the
-        slot-level agents'."""
+        """The base's KPIs and :attr:`LmInfo.EPOCH_OBJECTIVES` in every agent's final info, and
+        :attr:`LmInfo.COHORT_REWARDS` in the slot-level agents'."""
         infos = super()._with_kpis(infos)
         cohorts = cohort_rewards(self.sim.log, 0, self.horizon, self.params)
         cohorts.setflags(write=False)
         for agent in (SCHEDULER, *self.deployers):
             infos[agent][LmInfo.COHORT_REWARDS] = cohorts
+        per_epoch = epoch_objectives(self.sim.log, self.config.epochs, self.params)
+        per_epoch.setflags(write=False)
+        for agent in self.possible_agents:
+            infos[agent][LmInfo.EPOCH_OBJECTIVES] = per_epoch
         return infos
 
     def _episode_kpis(self) -> dict[str, float]:

@@ -126,3 +126,15 @@ def cohort_kpis(log: RequestLog, selected: np.ndarray, params: LmInferenceParams
 def cohort_mask(log: RequestLog, first_slot: int, end_slot: int) -> np.ndarray:
     """Requests that arrived in slots [first_slot, end_slot). Shapes: (R,) bool."""
     return (log.slot >= first_slot) & (log.slot < end_slot)
+
+
+def epoch_objectives(log: RequestLog, epochs: int, params: LmInferenceParams) -> np.ndarray:
+    """J (Eq. 10) of the requests resolved in each epoch (the window of the planner's telemetry and
+    reward). Shapes: -> (epochs,) float64."""
+    edges = np.arange(epochs + 1) * params.epoch_slots * params.slot_s
+    return np.array(
+        [
+            cohort_kpis(log, (log.resolved_s >= start) & (log.resolved_s < end), params).objective
+            for start, end in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )

@@ -1,7 +1,9 @@
 """The rule policies of the lm-inference baselines and rule backend (spec d and e): schedulers,
-deployers and the OPT planner, each checked on hand-made cluster views."""
+deployers and the OPT planner (its case memory included), each checked on hand-made cluster views."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -14,13 +16,19 @@ from edgeplace.algos.baselines.lm_inference.fixed_deployers import (
 )
 from edgeplace.algos.baselines.lm_inference.hierarchies import HIERARCHIES, make_hierarchy
 from edgeplace.algos.baselines.lm_inference.jsq import JsqScheduler
-from edgeplace.algos.baselines.lm_inference.opt_planner import OptPlanner, OptSettings, plan_score
+from edgeplace.algos.baselines.lm_inference.opt_planner import (
+    OptPlanner,
+    OptSettings,
+    opt_context,
+    plan_score,
+)
 from edgeplace.algos.baselines.lm_inference.role_deployer import RoleDeployer
 from edgeplace.algos.baselines.lm_inference.routing import (
     LocalScheduler,
     RandomScheduler,
     RoundRobinScheduler,
 )
+from edgeplace.envs.lm_inference.case_memory import Case
 from edgeplace.envs.lm_inference.catalogue import catalogue
 from edgeplace.envs.lm_inference.cluster import Cluster
 from edgeplace.envs.lm_inference.cluster_view import ClusterView
@@ -232,3 +240,79 @@ def test_every_named_controller_builds_and_unknown_names_are_listed(cluster):
         assert make_hierarchy(name, cluster, PARAMS, 0).name == name
     with pytest.raises(ValueError, match="unknown lm-inference controller 'ma'.*'ma-rule'"):
         make_hierarchy("ma", cluster, PARAMS, 0)
+
+
+# --- the OPT planner's memory ---------------------------------------------------------------------
+
+TELEMETRY = telemetry_of(np.full(4, 0.27))
+
+
+def remembered(planner: OptPlanner, plan: tuple, objective: float) -> Case:
+    """A case of ``plan`` in the context of :data:`TELEMETRY` on a blank view."""
+    context = opt_context(blank_view(planner.cluster), TELEMETRY)
+    return Case(np.zeros(8), context, objective, planner.memory.next_epoch, plan)
+
+
+def first_choice(cluster: Cluster, settings: OptSettings | None = None) -> OptPlanner:
+    """A planner (seed 0) after its first searched plan, with an empty memory."""
+    planner = OptPlanner(cluster, PARAMS, 0, settings)
+    planner.plan(blank_view(cluster), TELEMETRY)
+    return planner
+
+
+def test_opt_records_each_measured_epoch_of_its_plan(cluster):
+    planner = first_choice(cluster)
+    assert planner.memory.cases == []  # epoch 0 ran the uniform plan
+    chosen = planner.choice.copy()
+    planner.plan(blank_view(cluster), TELEMETRY)
+    (case,) = planner.memory.cases
+    assert case.plan == planner.configs(chosen) and case.epoch == 0
+    np.testing.assert_array_equal(case.context, opt_context(blank_view(cluster), TELEMETRY))
+    assert case.objective == pytest.approx(planner.score(chosen))  # measured demand = D after one epoch
+
+
+@pytest.mark.parametrize(("ratio", "vetoed"), [(1.4, False), (1.6, True)])
+def test_opt_vetoes_a_plan_recorded_worse_than_1_5_times_the_best_in_a_similar_context(
+    cluster, ratio, vetoed
+):
+    chosen = first_choice(cluster).choice
+    planner = OptPlanner(cluster, PARAMS, 0)
+    other = planner.configs(np.ones(6, dtype=np.int64))
+    planner.memory.add(remembered(planner, other, 1.0))
+    planner.memory.add(remembered(planner, planner.configs(chosen), ratio))
+    planner.plan(blank_view(cluster), TELEMETRY)
+    assert np.array_equal(planner.choice, chosen) != vetoed
+
+
+def test_a_vetoed_plan_in_force_is_replaced_whatever_the_margin(cluster):
+    planner = first_choice(cluster, OptSettings(keep_margin=1.0))
+    chosen = planner.choice.copy()
+    recorded = planner.score(chosen)  # what the next planning records for it
+    planner.memory.add(remembered(planner, planner.configs(np.ones(6, dtype=np.int64)), recorded / 2))
+    planner.plan(blank_view(cluster), TELEMETRY)
+    assert not np.array_equal(planner.choice, chosen)
+
+
+def test_opt_starts_from_the_best_remembered_plan(cluster):
+    optimum = first_choice(cluster).choice  # a local optimum of this demand
+    planner = OptPlanner(cluster, PARAMS, 0, OptSettings(random_starts=0))
+    planner.memory.add(remembered(planner, planner.configs(np.ones(6, dtype=np.int64)), 2.0))
+    planner.memory.add(remembered(planner, planner.configs(optimum), 1.0))
+    planner.plan(blank_view(cluster), TELEMETRY)  # its only start: the memory's best
+    np.testing.assert_array_equal(planner.choice, optimum)
+
+
+def test_a_saved_opt_memory_seeds_another_planner_and_a_foreign_plan_is_refused(cluster, tmp_path):
+    planner = first_choice(cluster)
+    for _ in range(3):
+        planner.plan(blank_view(cluster), TELEMETRY)
+    path = tmp_path / "opt.jsonl"
+    planner.memory.save(path)
+    seeded = OptPlanner(cluster, PARAMS, 1, memory_file=path)
+    assert [c.plan for c in seeded.memory.cases] == [c.plan for c in planner.memory.cases]
+    lines = path.read_text().splitlines()
+    foreign = json.loads(lines[1])
+    foreign["plan"] = foreign["plan"][:5]
+    path.write_text("\n".join([lines[0], json.dumps(foreign)]) + "\n")
+    with pytest.raises(ValueError, match="opt.jsonl', line 2: field 'plan': expected 6 node configurations"):
+        OptPlanner(cluster, PARAMS, 1, memory_file=path)

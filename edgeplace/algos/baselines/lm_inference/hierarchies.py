@@ -10,7 +10,11 @@ al         (uniform)              round-robin                   drift-plus-penal
 ll         (uniform)              local                         drift-plus-penalty
 mal        OPT                    JSQ                           drift-plus-penalty
 ma-rule    OPT                    JSQ                           role-enacting
+reference  (uniform)              JSQ                           role-enacting
 =========  =====================  ============================  ==========================
+
+``reference`` is the random-policy reference of spec g11 (the planner's ``baseline``) and plays the
+agents that staged training does not train yet (spec d, "Training")
 
 Each factory takes ``(cluster, params, seed)``; the random parts draw from independent streams of
 ``seed``: ``np.random.default_rng([seed, k])`` with k = 1 (scheduler), 2 (deployer), 3 (planner)
@@ -55,6 +59,7 @@ HIERARCHIES: Mapping[str, HierarchyFactory] = MappingProxyType(
         "ma-rule": lambda c, p, seed: Hierarchy(
             "ma-rule", OptPlanner(c, p, [seed, 3]), JsqScheduler(c, p), RoleDeployer(c, p)
         ),
+        "reference": lambda c, p, seed: Hierarchy("reference", None, JsqScheduler(c, p), RoleDeployer(c, p)),
     }
 )
 

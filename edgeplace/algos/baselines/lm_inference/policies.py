@@ -12,7 +12,9 @@ Controllers keep state over an episode (plans, demand estimates, round-robin poi
 streams), so the policy keeps one per episode, told apart by the observation's ``episode`` (seed,
 index): made at the episode's first planner turn with :func:`controller_seed`, dropped after the
 deployers of its last slot. A run through the env therefore equals the simulator's direct run of the
-same controller on the same requests.
+same controller on the same requests. A policy that plays only some agents (the scripted agents of
+staged training) never sees an episode's last deployer, so at most :data:`MAX_OPEN_EPISODES` episodes
+are kept, the oldest dropped first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from edgeplace.envs.lm_inference.plan import MAX_WEIGHT, Plan
 from edgeplace.envs.lm_inference.state_codec import decode_state
 from edgeplace.envs.lm_inference.telemetry import EpochTelemetry
 from edgeplace.policy import Observation
+
+MAX_OPEN_EPISODES = 1024
+"""Episodes a policy plays at once, at most (far above any evaluation's parallel envs)."""
 
 
 def controller_seed(policy_seed: int, env_seed: int, episode: int) -> int:
@@ -93,6 +98,8 @@ class HierarchyPolicy:
             seed = controller_seed(self.seed, env_seed, episode_index)
             hierarchy = make_hierarchy(self.name, self.cluster, self.params, seed)
             self.episodes[key] = _Episode(hierarchy, Plan.uniform(self.cluster))
+            if len(self.episodes) > MAX_OPEN_EPISODES:
+                del self.episodes[next(iter(self.episodes))]
         if key not in self.episodes:
             raise ValueError(
                 f"{self.name}: {agent} acts in episode {key} at slot {view.slot}, whose first planner "

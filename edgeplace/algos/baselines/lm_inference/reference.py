@@ -15,14 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from edgeplace.algos.baselines.lm_inference.jsq import JsqScheduler
-from edgeplace.algos.baselines.lm_inference.role_deployer import RoleDeployer
+from edgeplace.algos.baselines.lm_inference.hierarchies import make_hierarchy
+from edgeplace.algos.baselines.lm_inference.policies import HierarchyPolicy
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
 from edgeplace.envs.lm_inference.env import LmInferenceEnv
 from edgeplace.envs.lm_inference.episode import run_episode
 from edgeplace.envs.lm_inference.epoch_summary import kpi_features
-from edgeplace.envs.lm_inference.hierarchy import Hierarchy
+from edgeplace.envs.scripted_agents import ScriptedAgentsEnv
 
+REFERENCE = "reference"
+"""The reference's controller (:data:`~edgeplace.algos.baselines.lm_inference.hierarchies.HIERARCHIES`)."""
 REFERENCE_EPOCHS = 4
 REFERENCE_SEED = 0
 
@@ -38,17 +40,24 @@ def reference_features(topology: str, hardware_seed: int, epoch_slots: int, drai
         drain_slots=min(drain_slots, epoch_slots),
     )
     cluster, params = config.cluster(), config.params
-    hierarchy = Hierarchy("uniform", None, JsqScheduler(cluster, params), RoleDeployer(cluster, params))
+    hierarchy = make_hierarchy(REFERENCE, cluster, params, REFERENCE_SEED)
     _, result = run_episode(cluster, hierarchy, REFERENCE_SEED, config.run_spec, params)
     features = kpi_features(result.kpis, params.deadline_s)
     features.setflags(write=False)
     return features
 
 
-def make_env(env_config: Mapping[str, Any] | LmInferenceConfig | None = None) -> LmInferenceEnv:
-    """The lm-inference env of ``env_config`` (the scenario's env factory)."""
+def make_env(
+    env_config: Mapping[str, Any] | LmInferenceConfig | None = None,
+) -> LmInferenceEnv | ScriptedAgentsEnv:
+    """The lm-inference env of ``env_config`` (the scenario's env factory); the agents it names in
+    ``scripted_agents`` are played inside the env by the reference's controller."""
     config = LmInferenceConfig.from_env_config(env_config)
     reference = reference_features(
         config.topology, config.hardware_seed, config.epoch_slots, config.drain_slots
     )
-    return LmInferenceEnv(config, reference)
+    env = LmInferenceEnv(config, reference)
+    if not config.scripted_agents:
+        return env
+    script = HierarchyPolicy(REFERENCE, REFERENCE_SEED, config)
+    return ScriptedAgentsEnv(env, dict.fromkeys(config.scripted_agents, script))
