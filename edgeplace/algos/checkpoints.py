@@ -12,15 +12,13 @@ replaced atomically afterwards, so a crash never leaves a half-written checkpoin
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from edgeplace.algos.train_config import TrainConfig
-from edgeplace.atomic_io import write_text_atomic
+from edgeplace.atomic_io import write_directory_atomic, write_text_atomic
 
 METADATA_FILE = "edgeplace.json"
 LATEST_FILE = "LATEST"
@@ -52,18 +50,12 @@ def checkpoint_metadata(
 def save_checkpoint(algo: Any, run_dir: Path, iteration: int, metadata: Mapping[str, Any], keep: int) -> Path:
     """Save ``algo`` as ``run_dir/checkpoints/iter_NNNNNN`` atomically; prune to the ``keep`` newest."""
     root = run_dir / CHECKPOINT_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / f"iter_{iteration:06d}"
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}."))
-    try:
-        algo.save_to_path(str(staging))
-        (staging / METADATA_FILE).write_text(json.dumps(dict(metadata), indent=2, sort_keys=True))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def fill(directory: Path) -> None:
+        algo.save_to_path(str(directory))
+        (directory / METADATA_FILE).write_text(json.dumps(dict(metadata), indent=2, sort_keys=True))
+
+    final = write_directory_atomic(root / f"iter_{iteration:06d}", fill)
     write_text_atomic(root / LATEST_FILE, final.name)
     for old in sorted(root.glob("iter_*"))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)

@@ -31,7 +31,7 @@ from edgeplace.evaluation.design import TRAINING_SEED
 from edgeplace.evaluation.statistics import POLICY
 from edgeplace.reproduce import protocol
 from edgeplace.reproduce.lm_inference_drl import DrlRun, drl_policies, train_drl_runs
-from edgeplace.reproduce.lm_inference_paper import EVAL_SEEDS, SPEC_DRL_SLOTS
+from edgeplace.reproduce.lm_inference_paper import EVAL_SEEDS, RULES, SPEC_DRL_SLOTS
 from edgeplace.reproduce.lm_inference_report import epoch_objectives, lm_inference_report
 from edgeplace.reproduce.steps import (
     EvaluationStep,
@@ -43,8 +43,6 @@ from edgeplace.reproduce.steps import (
     train_in_order,
 )
 
-#: The rule controllers of spec e and MA's rule backend, in the report's order.
-RULES = ("rf", "rr", "rl", "al", "ll", "mal", "ma-rule")
 LEARNED = "learned"
 
 
@@ -55,8 +53,10 @@ class Budget(protocol.Budget):
 
     epochs: int
     """Planning epochs of an evaluation episode (the spec's reduced run: 12; full: 30)."""
-    stage_slots: int
-    """Training slots per stage of the learned hierarchy (A, B and C each)."""
+    learned_slots: int
+    """Training slots of the learned hierarchy over all its stages (split evenly between them)."""
+    learned_options: Mapping[str, Any] = field(default_factory=dict)
+    """The learned runs' ``algo_options`` (stages, reward mode, imitation warm start)."""
     drl_slots: tuple[int, ...]
     """The DRL baseline's training budgets, in slots."""
     drl_phase_slots: int = 2000
@@ -72,37 +72,47 @@ class Budget(protocol.Budget):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.epochs < 2 or self.stage_slots < 1 or self.drl_phase_slots < 1:
-            raise ValueError(f"budget {self.name}: need epochs >= 2, stage_slots and drl_phase_slots >= 1")
+        if self.epochs < 2 or self.learned_slots < 1 or self.drl_phase_slots < 1:
+            raise ValueError(f"budget {self.name}: need epochs >= 2, learned_slots and drl_phase_slots >= 1")
         if any(slots < 1 for slots in self.drl_slots):
             raise ValueError(f"budget {self.name}: drl_slots must be positive, got {self.drl_slots}")
 
     @property
     def learned_timesteps(self) -> int:
-        """Decisions of a staged learned run: 7 per slot for each of its 3 stages."""
-        return 3 * 7 * self.stage_slots
+        """Decisions of a learned run: 7 per slot (the scheduler and six deployers)."""
+        return DECISIONS_PER_SLOT * self.learned_slots
 
     def eval_env(self) -> dict[str, Any]:
         """The evaluation episode: ``epochs`` epochs, the first one warm-up, a 30-slot drain."""
         return {**self.env_options, "epochs": self.epochs}
 
 
+DECISIONS_PER_SLOT = 7
+#: The learned hierarchy's PPO settings in both budgets (spec d, "Training"), 8 envs per runner (a 200-slot
+#: episode ends every few iterations, so its KPIs reach the metrics).
+LEARNED_TRAIN = {"num_envs_per_env_runner": 8, "model": {"hidden": [256, 256]}}
+
 BUDGETS = protocol.by_name(
+    # PPO from scratch does not learn the deployers within an hour here (stages A and B of 40k slots
+    # each: T-bar_type ~390 s, restarts every slot), so the quick budget starts from MA-rule's behaviour
+    # (imitated over 20k slots) and fine-tunes every module jointly (stage C) with a smaller step.
     Budget(
         name="quick",
         training_seeds=(0,),
         epochs=12,
-        stage_slots=15_000,
+        learned_slots=20_000,
+        learned_options={"imitate": "ma-rule", "stages": "C"},
         drl_slots=(20_000,),
-        train_options={"num_epochs": 5, "minibatch_size": 512, "model": {"hidden": [128, 128]}},
+        train_options={**LEARNED_TRAIN, "lr": 1e-4, "entropy_coeff": 0.001},
     ),
+    # The spec's staged training from scratch: stages A, B and C of 0.5 M slots each.
     Budget(
         name="paper",
         training_seeds=(0, 1, 2),
         epochs=30,
-        stage_slots=500_000,
+        learned_slots=1_500_000,
         drl_slots=SPEC_DRL_SLOTS,
-        train_options={"model": {"hidden": [256, 256]}},
+        train_options=LEARNED_TRAIN,
     ),
 )
 
@@ -130,9 +140,10 @@ def training_steps(budget: Budget, **train: Any) -> list[TrainingStep]:
                 seed=seed,
                 timesteps=budget.learned_timesteps,
                 env_config=dict(budget.env_options),
+                algo_options=dict(budget.learned_options),
                 **{"minibatch_size": 256, **budget.train_options, **train},
             ),
-            f"learned hierarchy, stages A-B-C of {budget.stage_slots:,} slots, seed {seed}",
+            f"learned hierarchy, {budget.learned_slots:,} slots, {dict(budget.learned_options)}, seed {seed}",
         )
         for seed in budget.training_seeds
     ]
@@ -154,7 +165,7 @@ def evaluate(
         EvaluationStep(
             "rules",
             env,
-            baseline_policies(SCENARIO_ID, RULES, seed=budget.first_seed),
+            baseline_policies(SCENARIO_ID, RULES, seed=budget.first_seed, env_config=env),
             EVAL_SEEDS,
             1,
             info_columns=epoch_objectives,
@@ -173,7 +184,7 @@ def evaluate(
         ),
         *(
             EvaluationStep(name, env, policies, EVAL_SEEDS, 1, info_columns=epoch_objectives)
-            for name, policies in drl_policies(drl).items()
+            for name, policies in drl_policies(drl, env).items()
         ),
     ]
     console.print(f"[bold]evaluating[/] {len(steps)} groups of policies on seeds {list(EVAL_SEEDS)}")

@@ -6,8 +6,9 @@ these runs are not edgeplace training steps; a finished phase is never trained a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -47,16 +48,17 @@ def train_drl_runs(budget: Budget, out: Path, console: Console) -> dict[int, Drl
     return runs
 
 
-def drl_policies(runs: Mapping[int, DrlRun]) -> dict[str, Policies]:
-    """Each DRL run's policy (named like its run), by evaluation name; its sources are the run's
-    latest phase checkpoint and that checkpoint's metadata digest."""
+def drl_policies(runs: Mapping[int, DrlRun], env_config: Mapping[str, Any]) -> dict[str, Policies]:
+    """Each DRL run's policy (named like its run) for envs of ``env_config``, by evaluation name; its
+    sources are the run's latest phase checkpoint and that checkpoint's metadata digest."""
     out = {}
     for slots, run in runs.items():
         if run.checkpoint is None:
             raise FileNotFoundError(f"{run.run_dir}: the DRL run saved no checkpoint")
         name, checkpoint = drl_name(slots), run.checkpoint
         sources = {"run": name, "checkpoint": checkpoint.name, "metadata_sha256": _metadata_sha(checkpoint)}
-        out[name] = Policies(lambda c=checkpoint, n=name: [load_drl_policy(c, name=n)], {"drl": sources})
+        load = partial(load_drl_policy, checkpoint, name=name, env_config=dict(env_config))
+        out[name] = Policies(lambda load=load: [load()], {"drl": sources})
     return out
 
 

@@ -20,6 +20,8 @@ PAPER_NUMBERS: Mapping[str, str] = MappingProxyType(
         "learned": "(MA) 74 s, F_norm 0.90, every ρ_i > 0.4",
     }
 )
+#: The rule controllers of spec e and MA's rule backend, in the report's order.
+RULES = ("rf", "rr", "rl", "al", "ll", "mal", "ma-rule")
 #: The protocol's 5 evaluation seeds (the same request streams for every policy).
 EVAL_SEEDS = (0, 1, 2, 3, 4)
 #: The DRL baseline's training budgets in slots: the paper's optimistic case and ten times it.

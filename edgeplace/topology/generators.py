@@ -11,6 +11,7 @@ are several components, add the shortest link ``i < j`` that joins two of them (
 from __future__ import annotations
 
 import warnings
+from enum import IntEnum, StrEnum
 
 import numpy as np
 import scipy.sparse as sp
@@ -63,6 +64,38 @@ CELL_ORIGIN = (-122.33, 47.61)
 _ROUTE_FACTOR = 1.4
 _HOP_DELAY_S = 0.05e-3
 _MB_S_PER_GBPS = 125.0
+CELL_ZONE_SHARES = (0.45, 0.35, 0.20)
+"""Tower shares of the dense, medium and suburban zones (``CellZone`` order)."""
+CELL_MMW_PROB = np.array([0.8, 0.5, 0.2])
+"""P(an edge server has mmWave) per zone; every server has sub-6."""
+CELL_THZ_PROB = np.array([0.3, 0.1, 0.0])
+"""P(an edge server has THz) per zone."""
+CELL_RADIO_LATENCY_S = np.array([1.0e-3, 1.5e-3, 2.5e-3])
+"""Access latency of the best band: THz, mmWave, sub-6 (in that order), seconds."""
+
+
+class CellZone(IntEnum):
+    """Tower zones of cell_cluster (values of the ``zone`` node feature)."""
+
+    DENSE = 0
+    MEDIUM = 1
+    SUBURBAN = 2
+
+
+class CellFeature(StrEnum):
+    """Node features cell_cluster records per edge server."""
+
+    ZONE = "zone"
+    """The majority zone of the server's towers (a ``CellZone``; the ring of the site if it has none)."""
+    HAS_MMW = "has_mmw"
+    """1.0 where the server has a mmWave band."""
+    HAS_THZ = "has_thz"
+    """1.0 where the server has a THz band."""
+    RADIO_LATENCY_S = "radio_latency_s"
+    """Access latency of the best band present, seconds."""
+    BACKHAUL_MB_S = "backhaul_mb_s"
+    """The server's backhaul, MB/s."""
+
 
 # synthetic_genai: statistics of the GenAI-edge files (data/genai-edge/README.md).
 GENAI_SIZES = {"genai-small": 25, "genai-medium": 50, "genai-large": 100}
@@ -167,13 +200,16 @@ def geo_radius(nodes: int, radius_km: float, *, side_km: float = 1.5, seed: int 
 def cell_cluster(towers: int, servers: int, *, radius_km: float = 10.0, seed: int = 0) -> Substrate:
     """Edge servers at k-means centroids of cell towers, linked by a Delaunay triangulation.
 
-    Draws, in order (tower layout of papers/llm-mappo.md around Seattle): 6 hotspot centres uniform in
-    the disc of radius 0.2 R; 45 % of the towers around a random hotspot (Gaussian, sigma 0.6 km),
-    35 % uniform in the ring 0.2 R - 0.55 R, the rest in the ring 0.55 R - R; k-means
-    (``kmeans2``, ``minit="++"``) into ``servers`` sites; a backhaul per server uniform in [1, 2]
-    Gbit/s. Compute capacity = number of towers a server serves (0 for a site k-means left empty).
-    A link's bandwidth is the smaller backhaul of its ends; delay = 1.4 x distance / 200,000 km/s
-    + 0.05 ms.
+    Draws, in order (tower layout of papers/llm-mappo.md, section b, steps 1-2, around Seattle): 6 hotspot
+    centres uniform in the disc of radius 0.2 R; 45 % of the towers (dense zone) around a random
+    hotspot (Gaussian, sigma 0.6 km), 35 % (medium) uniform in the ring 0.2 R - 0.55 R, the rest
+    (suburban) in the ring 0.55 R - R; k-means (``kmeans2``, ``minit="++"``) into ``servers`` sites; a
+    backhaul per server uniform in [1, 2] Gbit/s; then the radio bands (mmWave, THz) per server with the
+    probabilities of its zone (``CELL_MMW_PROB``, ``CELL_THZ_PROB``). Compute capacity = number of towers
+    a server serves (0 for a site k-means left empty). A server's zone is the majority zone of its towers
+    (ties: the denser; no towers: the ring its site lies in), recorded with the bands, access latency
+    and backhaul as ``CellFeature`` node features. A link's bandwidth is the smaller backhaul of its
+    ends; delay = 1.4 x distance / 200,000 km/s + 0.05 ms.
     """
     _check_count(servers, "servers")
     _check_count(towers, "towers")
@@ -182,7 +218,7 @@ def cell_cluster(towers: int, servers: int, *, radius_km: float = 10.0, seed: in
         raise TopologyError(f"servers={servers} exceeds towers={towers}", field="servers")
     rng = np.random.default_rng(seed)
     hotspots = _uniform_disc(rng, 6, 0.0, 0.2 * radius_km)
-    n_dense, n_medium = round(0.45 * towers), round(0.35 * towers)
+    n_dense, n_medium = round(CELL_ZONE_SHARES[0] * towers), round(CELL_ZONE_SHARES[1] * towers)
     dense = hotspots[rng.integers(0, 6, n_dense)] + rng.normal(0.0, 0.6, (n_dense, 2))
     medium = _uniform_disc(rng, n_medium, 0.2 * radius_km, 0.55 * radius_km)
     suburban = _uniform_disc(rng, towers - n_dense - n_medium, 0.55 * radius_km, radius_km)
@@ -191,6 +227,13 @@ def cell_cluster(towers: int, servers: int, *, radius_km: float = 10.0, seed: in
         warnings.filterwarnings("ignore", "One of the clusters is empty", UserWarning)
         centroids, labels = kmeans2(xy_towers, servers, minit="++", missing="warn", rng=rng)
     backhaul_gbps = rng.uniform(1.0, 2.0, servers)
+    tower_zone = np.repeat(np.arange(3), [n_dense, n_medium, towers - n_dense - n_medium])
+    zone = _server_zones(labels, tower_zone, centroids, radius_km)
+    has_mmw = rng.random(servers) < CELL_MMW_PROB[zone]
+    has_thz = rng.random(servers) < CELL_THZ_PROB[zone]
+    radio_s = np.where(
+        has_thz, CELL_RADIO_LATENCY_S[0], np.where(has_mmw, CELL_RADIO_LATENCY_S[1], CELL_RADIO_LATENCY_S[2])
+    )
 
     edge_index = _delaunay_edges(centroids)
     src, dst = edge_index
@@ -203,7 +246,25 @@ def cell_cluster(towers: int, servers: int, *, radius_km: float = 10.0, seed: in
         bandwidth_mb_s=np.minimum(backhaul_gbps[src], backhaul_gbps[dst]) * _MB_S_PER_GBPS,
         delay_s=fibre_delay_s(_ROUTE_FACTOR * length_km) + _HOP_DELAY_S,
         coords=km_to_lonlat(centroids, CELL_ORIGIN),
+        node_features={
+            CellFeature.ZONE: zone.astype(np.float64),
+            CellFeature.HAS_MMW: has_mmw.astype(np.float64),
+            CellFeature.HAS_THZ: has_thz.astype(np.float64),
+            CellFeature.RADIO_LATENCY_S: radio_s,
+            CellFeature.BACKHAUL_MB_S: backhaul_gbps * _MB_S_PER_GBPS,
+        },
     )
+
+
+def _server_zones(
+    labels: np.ndarray, tower_zone: np.ndarray, centroids: np.ndarray, radius_km: float
+) -> np.ndarray:
+    """Majority ``CellZone`` of each server's towers (ties: the denser zone); a server without towers
+    takes the ring its site lies in. Shapes: (T,), (T,), (S, 2) km -> (S,) int64."""
+    counts = np.zeros((centroids.shape[0], 3), dtype=np.int64)
+    np.add.at(counts, (labels, tower_zone), 1)
+    ring = np.searchsorted([0.2 * radius_km, 0.55 * radius_km], np.linalg.norm(centroids, axis=1))
+    return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), ring).astype(np.int64)
 
 
 def synthetic_genai(size: str, seed: int = 0) -> Substrate:

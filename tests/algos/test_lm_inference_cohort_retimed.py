@@ -19,19 +19,18 @@ from edgeplace.algos.lm_inference.cohort_retimed import (
     with_reward_mode,
 )
 from edgeplace.algos.lm_inference.learned import build_learned_config
-from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.lm_inference import SCENARIO_ID
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER
 from edgeplace.envs.lm_inference.env import LmInfo
 from edgeplace.envs.lm_inference.rewards import cohort_rewards
 from edgeplace.policy import act
+from tests.algos.lm_inference_tiny import ENV_CONFIG, tiny_learned
 
 WINDOWED = [0.1, 0.2, 0.3]
 """The scheduler's windowed rewards of slots 0..2 as the env emitted them."""
 COHORTS = [0.7, 0.6, 0.5]
 """Eq. 20 of the cohorts of slots 0..2, known at the end of the episode."""
 PLANNER_REWARD = 0.9
-ENV_CONFIG = {"epochs": 3, "epoch_slots": 5, "warmup_epochs": 1, "drain_slots": 2}
 
 
 def hand_built_episode(ended: bool = True) -> MultiAgentEpisode:
@@ -116,17 +115,7 @@ def test_one_ppo_iteration_learns_the_slot_level_agents_from_their_cohort_labels
         return batch
 
     monkeypatch.setattr(CohortRetimedRewards, "__call__", recording)
-    config = TrainConfig(
-        scenario=SCENARIO_ID,
-        algo="learned",
-        env_config=ENV_CONFIG,
-        timesteps=216,
-        train_batch_size=216,
-        minibatch_size=108,
-        num_epochs=1,
-        num_envs_per_env_runner=2,
-        model={"hidden": [16]},
-    )
+    config = tiny_learned()
     algo = with_reward_mode(build_learned_config(config), RewardMode.COHORT_RETIMED).build_algo()
     try:
         algo.train()

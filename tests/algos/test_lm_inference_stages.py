@@ -14,12 +14,9 @@ from edgeplace.algos.lm_inference.learned import agent_modules, build_learned_co
 from edgeplace.algos.lm_inference.policy import LearnedPolicy
 from edgeplace.algos.lm_inference.settings import LearnedSettings
 from edgeplace.algos.lm_inference.stages import stage_dir, staged_metrics, train_staged
-from edgeplace.algos.train_config import TrainConfig
-from edgeplace.envs.lm_inference import SCENARIO_ID
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER
 from edgeplace.evaluation.runner import run_episodes
-
-ENV_CONFIG = {"epochs": 3, "epoch_slots": 5, "warmup_epochs": 1, "drain_slots": 2}
+from tests.algos.lm_inference_tiny import ENV_CONFIG, tiny_learned
 
 
 def _play(env, policy, seed: int) -> tuple[dict[str, float], dict]:
@@ -73,10 +70,7 @@ def test_bad_learned_options_are_refused_by_name(options, match):
 
 
 def test_reward_mode_is_an_option_of_the_run():
-    config = TrainConfig(
-        scenario=SCENARIO_ID,
-        algo="learned",
-        env_config=ENV_CONFIG,
+    config = tiny_learned(
         algo_options={"reward_mode": "cohort_retimed"},
     )
     ppo = build_learned_config(config)
@@ -97,14 +91,10 @@ def _module_weights(checkpoint, module_id: str) -> list[np.ndarray]:
 
 @pytest.mark.usefixtures("ray_session")
 def test_stages_train_bottom_up_from_each_others_modules_and_resume(tmp_path):
-    config = TrainConfig(
-        scenario=SCENARIO_ID,
-        algo="learned",
-        env_config=ENV_CONFIG,
+    config = tiny_learned(
         timesteps=3 * 90,
         train_batch_size=90,
         minibatch_size=90,
-        num_epochs=1,
         num_envs_per_env_runner=1,
         model={"hidden": [8]},
     )
@@ -132,14 +122,11 @@ def test_stages_train_bottom_up_from_each_others_modules_and_resume(tmp_path):
 
 @pytest.mark.usefixtures("ray_session")
 def test_a_stage_starts_from_the_modules_of_the_previous_one(tmp_path):
-    config = TrainConfig(
-        scenario=SCENARIO_ID,
-        algo="learned",
+    config = tiny_learned(
         env_config={**ENV_CONFIG, "scripted_agents": [PLANNER, SCHEDULER]},
         timesteps=90,
         train_batch_size=90,
         minibatch_size=90,
-        num_epochs=1,
         num_envs_per_env_runner=1,
         model={"hidden": [8]},
         algo_options={"stages": "C"},

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from edgeplace.reproduce.lm_inference import RULES, Budget, run_lm_inference_reproduction
+from edgeplace.reproduce.lm_inference import Budget, run_lm_inference_reproduction
+from edgeplace.reproduce.lm_inference_paper import RULES
 from edgeplace.reproduce.lm_inference_report import settle_epoch
 
 #: Epochs of 5 slots, tiny networks and batches: each run a few iterations.
@@ -15,7 +16,7 @@ TINY = Budget(
     name="tiny",
     training_seeds=(0,),
     epochs=3,
-    stage_slots=15,
+    learned_slots=45,
     drl_slots=(40,),
     drl_phase_slots=20,
     train_options={

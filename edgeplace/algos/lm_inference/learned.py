@@ -28,6 +28,7 @@ from edgeplace.algos.lm_inference.cohort_retimed import with_reward_mode
 from edgeplace.algos.lm_inference.learner import PerModuleGammaPPOLearner
 from edgeplace.algos.lm_inference.settings import LearnedSettings
 from edgeplace.algos.mappo import ppo_training_settings
+from edgeplace.algos.multi_rate_callback import ZeroStepCounts
 from edgeplace.algos.train_config import TrainConfig
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids, hardware_profiles
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
@@ -133,7 +134,7 @@ def build_learned_config(config: TrainConfig) -> PPOConfig:
             learner_class=PerModuleGammaPPOLearner,
         )
         .training(**training)
-        .callbacks(KPICallback)
+        .callbacks([KPICallback, ZeroStepCounts])
         .debugging(seed=config.seed)
         .reporting(metrics_num_episodes_for_smoothing=100)
     )

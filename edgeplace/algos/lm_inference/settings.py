@@ -1,6 +1,6 @@
 """The ``learned`` backend's options (``TrainConfig.algo_options``, ``--algo-option KEY=VALUE``, a sweep's
 ``algo_options.KEY``): the reward the slot-level agents learn from, the training stages and the modules
-a run starts from."""
+a run starts from (a checkpoint, or a rule controller they imitate first)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Self
 
+from edgeplace.algos.baselines.lm_inference.hierarchies import HIERARCHIES
 from edgeplace.config_mapping import from_mapping
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER
 
@@ -38,7 +39,9 @@ def stage_dir_name(stage: str) -> str:
 FINAL_STAGE_DIR = stage_dir_name(FINAL_STAGE)
 """The last stage's run: the staged run's trained policy."""
 #: Options every stage of a staged run shares (a sweep, which tunes the last stage, cannot search them).
-STAGE_OPTIONS = ("reward_mode", "stages", "initial_modules")
+STAGE_OPTIONS = ("reward_mode", "stages", "initial_modules", "imitate", "imitation_slots")
+#: Options of the warm start before the first stage, which the stages' own runs do not take.
+IMITATION_OPTIONS = ("imitate", "imitation_slots")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class LearnedSettings:
     initial_modules: str | None = None
     """A checkpoint whose modules start this run (modules it lacks start fresh); staged training sets
     it to the previous stage's final checkpoint."""
+    imitate: str | None = None
+    """A rule controller (``ma-rule``, ...) whose decisions every module first learns to copy
+    (:mod:`edgeplace.algos.lm_inference.imitation`); the first stage starts from those modules."""
+    imitation_slots: int = 20_000
+    """Slots of the controller's episodes to imitate (whole episodes, at least one)."""
 
     def __post_init__(self) -> None:
         try:
@@ -74,6 +82,20 @@ class LearnedSettings:
                 f"learned.stages: a string of stages out of {list(STAGE_SCRIPTED)} in order, ending with "
                 f"{FINAL_STAGE} (e.g. 'ABC', 'BC', 'C'), got {self.stages!r}"
             )
+        if self.imitate is not None and self.imitate not in HIERARCHIES:
+            raise ValueError(
+                f"learned.imitate: expected a rule controller out of {list(HIERARCHIES)}, "
+                f"got {self.imitate!r}"
+            )
+        if self.imitate is not None and self.initial_modules is not None:
+            raise ValueError(
+                "learned.imitate: the imitated modules start the run, so initial_modules must be unset, "
+                f"got {self.initial_modules!r}"
+            )
+        if isinstance(self.imitation_slots, bool) or not isinstance(self.imitation_slots, int):
+            raise ValueError(f"learned.imitation_slots: expected an integer, got {self.imitation_slots!r}")
+        if self.imitation_slots < 1:
+            raise ValueError(f"learned.imitation_slots: expected >= 1, got {self.imitation_slots!r}")
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None) -> Self:

@@ -3,6 +3,9 @@ A trains the deployers while the reference's rules play the planner (uniform) an
 B adds the scheduler, C the planner; each stage is an ordinary edgeplace run in ``RUN/stage_<x>`` whose
 modules start from the previous stage's final checkpoint (modules new to a stage start fresh).
 
+With the option ``imitate``, every module first learns to copy a rule controller
+(:mod:`.imitation`) into ``RUN/imitation``, and the first stage starts from those modules.
+
 The run's ``timesteps`` (agent decisions) are split evenly over its stages. The stages before the last
 are its preparation (:func:`prepare_stages`, like AgentVNE's pre-training): one that holds its final
 checkpoint is skipped, an interrupted one resumed; a sweep runs them once and tunes the last stage.
@@ -17,9 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from edgeplace.algos.checkpoints import latest_checkpoint, read_metadata
+from edgeplace.algos.checkpoints import METADATA_FILE, latest_checkpoint, read_metadata
+from edgeplace.algos.lm_inference.imitation import imitate, imitation_dir
 from edgeplace.algos.lm_inference.settings import (
     FINAL_STAGE,
+    IMITATION_OPTIONS,
     STAGE_SCRIPTED,
     LearnedSettings,
     stage_dir_name,
@@ -41,8 +46,9 @@ def stage_config(
     config: TrainConfig, stage: str, timesteps: int, initial_modules: Path | None
 ) -> TrainConfig:
     """The edgeplace run of ``stage``: ``timesteps`` decisions, its agents scripted, starting from the
-    modules of ``initial_modules``."""
-    options = {**config.algo_options, "stages": FINAL_STAGE}
+    modules of ``initial_modules`` (the imitation options stay with the staged run)."""
+    options = {key: v for key, v in config.algo_options.items() if key not in IMITATION_OPTIONS}
+    options["stages"] = FINAL_STAGE
     if initial_modules is not None:
         options["initial_modules"] = str(initial_modules)
     env_config = {**config.env_config, "scripted_agents": list(STAGE_SCRIPTED[stage])}
@@ -61,10 +67,12 @@ def prepare_stages(
     Raises:
         ValueError: an earlier stage needs more steps while a later stage has started from it.
     """
-    stages = list(LearnedSettings.from_options(config.algo_options).stages)
+    settings = LearnedSettings.from_options(config.algo_options)
+    stages = list(settings.stages)
     per_stage = max(1, -(-config.timesteps // len(stages)))
-    initial = LearnedSettings.from_options(config.algo_options).initial_modules
-    previous = Path(initial) if initial else None
+    previous = Path(settings.initial_modules) if settings.initial_modules else None
+    if settings.imitate is not None:
+        previous = warm_start(config, run_dir, settings)
     for index, stage in enumerate(stages[:-1]):
         directory = stage_dir(run_dir, stage)
         checkpoint = latest_checkpoint(directory)
@@ -81,6 +89,22 @@ def prepare_stages(
         stage_run = stage_config(config, stage, per_stage, previous)
         previous = train(stage_run, directory, resume=checkpoint is not None, on_iteration=report).checkpoint
     return stage_config(config, stages[-1], per_stage, previous)
+
+
+def warm_start(config: TrainConfig, run_dir: str | Path, settings: LearnedSettings) -> Path:
+    """The modules imitating ``settings.imitate`` in ``run_dir`` (trained unless already there).
+
+    Raises:
+        ValueError: they are missing while a stage has already started without them.
+    """
+    directory = imitation_dir(run_dir)
+    started = [s for s in settings.stages if latest_checkpoint(stage_dir(run_dir, s)) is not None]
+    if started and not (directory / METADATA_FILE).is_file():
+        raise ValueError(
+            f"{run_dir}: stage {started[0]} already started without imitating {settings.imitate}; "
+            "train into a new run directory"
+        )
+    return imitate(config, directory, settings.imitate, settings.imitation_slots)
 
 
 def train_staged(

@@ -16,6 +16,7 @@ action dict out), and the decisions they decode to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -24,12 +25,14 @@ import numpy as np
 from edgeplace.envs.lm_inference.cluster import Cluster
 from edgeplace.envs.lm_inference.cluster_view import ClusterView
 from edgeplace.envs.lm_inference.lm_types import NUM_LMS
-from edgeplace.envs.lm_inference.masks import CatalogueTable
+from edgeplace.envs.lm_inference.masks import KEEP, CatalogueTable
 from edgeplace.envs.lm_inference.node_config import NodeConfig
 from edgeplace.envs.lm_inference.plan import Plan
 
 CONFIG_ROWS = 3
 """Rows of an explicit configuration: mode, cores, vgpus."""
+NOT_IN_CATALOGUE = -1
+"""The learned form of a deployer's configuration that no catalogue entry of its node equals."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +47,16 @@ class Decision:
     value: Plan | np.ndarray | NodeConfig | None
     fallbacks: int = 0
     weights: np.ndarray | None = None
+
+
+def explicit_batch(rows: list[np.ndarray]) -> np.ndarray:
+    """Explicit actions as one ``act_batch`` answer: stacked when their lengths agree, else an object
+    array of the rows. Shapes: -> (B, D) or (B,) object."""
+    if len({row.shape for row in rows}) == 1:
+        return np.stack(rows)
+    out = np.empty(len(rows), dtype=object)
+    out[:] = rows
+    return out
 
 
 def explicit_weights(weights: np.ndarray, fallbacks: int = 0) -> np.ndarray:
@@ -98,6 +111,21 @@ class DecisionCodec:
             return Decision(np.asarray(action).reshape(n, NUM_LMS))
         return Decision(self.table.config(self.deployers[agent], int(action)))
 
+    def learned_form(self, agents: Sequence[str], actions: np.ndarray, view: ClusterView) -> np.ndarray:
+        """The learned actions that decode to the explicit ``actions`` of one phase's ``agents`` (the
+        planner, the scheduler, or deployers) in state ``view``, fallbacks dropped: the planner's
+        weights and the scheduler's destinations as they are, a deployer's configuration as
+        :func:`catalogue_actions`. The masks are not checked (the rule backends may break them).
+
+        Shapes: actions (B, D) explicit rows -> (B, K) int64 (K = 1 for deployers).
+        """
+        payload = np.asarray(actions, dtype=np.int64)[:, :-1]
+        if self.planner in agents or self.scheduler in agents:
+            return payload
+        nodes = [self.deployers[agent] for agent in agents]
+        configs = payload.reshape(len(agents), CONFIG_ROWS, NUM_LMS)
+        return catalogue_actions(self.table, view, nodes, configs)[:, None]
+
     def explicit(self, agent: str, action: np.ndarray, view: ClusterView) -> Decision:
         """The decision of an explicit action in state ``view``, validated.
 
@@ -130,6 +158,23 @@ class DecisionCodec:
             return Decision(config, fallbacks)
         except ValueError as err:
             raise ValueError(f"{agent}: {err}") from None
+
+
+def catalogue_actions(
+    table: CatalogueTable, view: ClusterView, nodes: Sequence[int], configs: np.ndarray
+) -> np.ndarray:
+    """Deployer actions asking ``nodes`` for ``configs`` in state ``view``: :data:`KEEP` where the
+    configuration is where the node is heading, else 1 + the index of the equal entry of the node's
+    catalogue, :data:`NOT_IN_CATALOGUE` where none is equal.
+
+    Shapes: nodes (B,), configs (B, 3, I) mode, cores and vgpus rows -> (B,) int64.
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    heading = np.stack([view.mode, view.cores, view.vgpus], axis=1)[nodes]  # (B, 3, I)
+    entries = np.stack([table.mode, table.cores, table.vgpus], axis=2)[nodes]  # (B, E, 3, I)
+    equal = (entries == configs[:, None]).all(axis=(2, 3)) & table.valid[nodes]  # (B, E)
+    index = np.where(equal.any(axis=1), equal.argmax(axis=1) + 1, NOT_IN_CATALOGUE)
+    return np.where((configs == heading).all(axis=(1, 2)), KEEP, index).astype(np.int64)
 
 
 def _learned_size(space: gym.Space) -> int:

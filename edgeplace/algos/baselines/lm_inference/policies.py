@@ -29,7 +29,12 @@ from edgeplace.algos.baselines.lm_inference.hierarchies import HIERARCHIES, make
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids
 from edgeplace.envs.lm_inference.cluster_view import ClusterView
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
-from edgeplace.envs.lm_inference.decisions import explicit_config, explicit_routes, explicit_weights
+from edgeplace.envs.lm_inference.decisions import (
+    explicit_batch,
+    explicit_config,
+    explicit_routes,
+    explicit_weights,
+)
 from edgeplace.envs.lm_inference.hierarchy import Hierarchy
 from edgeplace.envs.lm_inference.node_config import NodeConfig
 from edgeplace.envs.lm_inference.observation import LmObs
@@ -84,11 +89,7 @@ class HierarchyPolicy:
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         """Explicit actions, one row per observation (an object array when their lengths differ)."""
         rows = [self._act(agent, obs) for agent, obs in zip(agent_ids, observations, strict=True)]
-        if len({row.shape for row in rows}) == 1:
-            return np.stack(rows)
-        out = np.empty(len(rows), dtype=object)
-        out[:] = rows
-        return out
+        return explicit_batch(rows)
 
     def _act(self, agent: str, observation: Observation) -> np.ndarray:
         env_seed, episode_index = (int(v) for v in observation[LmObs.EPISODE])

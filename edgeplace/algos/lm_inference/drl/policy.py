@@ -21,7 +21,12 @@ from edgeplace.algos.lm_inference.policy import LearnedPolicy
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids
 from edgeplace.envs.lm_inference.cluster_view import ClusterView
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
-from edgeplace.envs.lm_inference.decisions import explicit_config, explicit_routes, explicit_weights
+from edgeplace.envs.lm_inference.decisions import (
+    explicit_batch,
+    explicit_config,
+    explicit_routes,
+    explicit_weights,
+)
 from edgeplace.envs.lm_inference.drl import Tier, TierObserver, tier_agents
 from edgeplace.envs.lm_inference.lm_types import NUM_LMS
 from edgeplace.envs.lm_inference.observation import LmObs
@@ -53,11 +58,7 @@ class DrlPolicy:
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         """Explicit actions, one row per observation (an object array when their lengths differ)."""
         rows = [self._act(agent, obs) for agent, obs in zip(agent_ids, observations, strict=True)]
-        if len({row.shape for row in rows}) == 1:
-            return np.stack(rows)
-        out = np.empty(len(rows), dtype=object)
-        out[:] = rows
-        return out
+        return explicit_batch(rows)
 
     def _act(self, agent: str, observation: Observation) -> np.ndarray:
         state = observation[LmObs.STATE]

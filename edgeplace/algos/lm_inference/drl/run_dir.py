@@ -15,9 +15,7 @@ rows past it are dropped when the run resumes.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,14 +24,12 @@ from typing import Any
 
 import pandas as pd
 
-from edgeplace.atomic_io import write_text_atomic
+from edgeplace.atomic_io import write_directory_atomic, write_text_atomic
 
 STATE_FILE = "state.json"
 CURVE_FILE = "curve.csv"
 CHECKPOINT_DIR = "checkpoints"
 METADATA_FILE = "drl.json"
-DIR_MODE = 0o755
-"""Checkpoints are meant to be shared (``mkdtemp`` makes them 0o700)."""
 KEEP_CHECKPOINTS = 2
 """Phase checkpoints kept (the newest)."""
 
@@ -135,19 +131,12 @@ def commit_phase(
     """Write a finished phase: ``save(directory)`` fills the checkpoint, then ``drl.json``, the curve and
     the state follow (see the module docstring). Returns the checkpoint."""
     root = run_dir / CHECKPOINT_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / state.checkpoint
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}."))
-    try:
-        staging.chmod(DIR_MODE)
-        save(staging)
-        (staging / METADATA_FILE).write_text(json.dumps(dict(metadata), indent=2, sort_keys=True))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def fill(directory: Path) -> None:
+        save(directory)
+        (directory / METADATA_FILE).write_text(json.dumps(dict(metadata), indent=2, sort_keys=True))
+
+    final = write_directory_atomic(root / state.checkpoint, fill)
     write_text_atomic(run_dir / CURVE_FILE, curve.to_csv(index=False))
     write_text_atomic(run_dir / STATE_FILE, json.dumps(vars(state), indent=2, sort_keys=True))
     for old in sorted(root.glob("phase_*"))[:-KEEP_CHECKPOINTS]:

@@ -25,7 +25,12 @@ from edgeplace.algos.lm_inference.llm.agents import LlmAgents
 from edgeplace.algos.lm_inference.llm.settings import LlmSettings
 from edgeplace.envs.lm_inference.agents import PLANNER, SCHEDULER, deployer_ids
 from edgeplace.envs.lm_inference.config import LmInferenceConfig
-from edgeplace.envs.lm_inference.decisions import explicit_config, explicit_routes, explicit_weights
+from edgeplace.envs.lm_inference.decisions import (
+    explicit_batch,
+    explicit_config,
+    explicit_routes,
+    explicit_weights,
+)
 from edgeplace.envs.lm_inference.observation import LmObs
 from edgeplace.envs.lm_inference.plan import Plan
 from edgeplace.envs.lm_inference.state_codec import decode_state
@@ -60,11 +65,7 @@ class LlmPolicy:
     def act_batch(self, agent_ids: Sequence[str], observations: Sequence[Observation]) -> np.ndarray:
         """Explicit actions, one row per observation (an object array when their lengths differ)."""
         rows = run_sync(self._decide_all(agent_ids, observations))
-        if len({row.shape for row in rows}) == 1:
-            return np.stack(rows)
-        out = np.empty(len(rows), dtype=object)
-        out[:] = rows
-        return out
+        return explicit_batch(rows)
 
     async def _decide_all(
         self, agent_ids: Sequence[str], observations: Sequence[Observation]

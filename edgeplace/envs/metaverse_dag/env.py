@@ -1,0 +1,244 @@
+"""The metaverse-dag Dec-POMDP (papers/llm-mappo.md, section c): agents ``ec_0 .. ec_{K-1}`` place the
+replicas of their region's microservices and split DAG traffic over paths, all at once, every 10 s for
+60 steps from a random hour; the fluid model (:mod:`.fluid`) scores each step.
+
+Each episode draws from ``self.rng`` only, in order: the start hour, the DAG templates, the arrival
+process (hotspots, bursts), the failed ES; then per step the sampled requests, the model's replica
+choices and failures, and the arrival process's advance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from edgeplace.envs.base import Observation
+from edgeplace.envs.metaverse_dag.config import K_MAX, MetaverseDagConfig
+from edgeplace.envs.metaverse_dag.encode import (
+    LiveState,
+    edge_features,
+    edge_slot_index,
+    link_features,
+    node_features,
+    slot_features,
+)
+from edgeplace.envs.metaverse_dag.fluid import Deployment, StepOutcome, evaluate
+from edgeplace.envs.metaverse_dag.kpis import KpiLog
+from edgeplace.envs.metaverse_dag.layout import SlotLayout
+from edgeplace.envs.metaverse_dag.metrics import LATENCY_REF_S, OMEGA, StepMetrics, step_metrics
+from edgeplace.envs.metaverse_dag.network import load_network
+from edgeplace.envs.metaverse_dag.observation import (
+    GLOBAL_DIM,
+    PLAN_DIM,
+    REGION_DIM,
+    MvObsKey,
+    action_masks,
+    action_space,
+    observation_space,
+    place_allowed,
+    route_allowed,
+)
+from edgeplace.envs.metaverse_dag.options import RegionOptions
+from edgeplace.envs.simultaneous import SimultaneousEnv
+from edgeplace.workloads.metaverse_dag import (
+    CLASS_SHARES,
+    ArrivalProcess,
+    base_rates,
+    cross_region_shares,
+    failed_servers,
+    sample_requests,
+    sample_templates,
+)
+
+AGENT_PREFIX = "ec"
+_RATE_REF = 400.0
+
+
+def agent_ids(regions: int) -> list[str]:
+    """``ec_0 .. ec_{K-1}``."""
+    return [f"{AGENT_PREFIX}_{k}" for k in range(regions)]
+
+
+class MetaverseDagEnv(SimultaneousEnv):
+    """K edge controllers placing microservice replicas and routing DAG traffic (section c).
+
+    Actions: MultiDiscrete, ``place[s]`` (an option per slot) then ``route[e]`` (a split pattern per DAG
+    edge). Rewards: r^k of Eq. 20. KPIs at episode end: :data:`~.kpis.EPISODE_KPIS`.
+    """
+
+    def __init__(self, env_config: Mapping[str, Any] | MetaverseDagConfig | None = None) -> None:
+        self.cfg = MetaverseDagConfig.from_env_config(env_config)
+        self.net = load_network(self.cfg)
+        self.layout = SlotLayout.of(self.cfg.max_ms, self.cfg.r_max)
+        self.options = RegionOptions.of(self.net, self.cfg.max_region_es)
+        k, s, e = self.net.num_regions, self.layout.num_slots, self.layout.num_edges
+        self.possible_agents = agent_ids(k)
+        self.agents = list(self.possible_agents)
+        obs_space = observation_space(s, self.options.num_options, e, self.options.link_ids.shape[1])
+        self.observation_spaces = dict.fromkeys(self.possible_agents, obs_space)
+        self.action_spaces = dict.fromkeys(self.possible_agents, action_space(s, self.options.num_options, e))
+        super().__init__(self.cfg.horizon)
+        es = slice(0, self.net.num_es)
+        self.base_rate = base_rates(
+            np.random.default_rng(self.cfg.network_seed), self.net.zone[es], self.cfg.spec_preset.rate_scale
+        )
+        self.cross = cross_region_shares(self.net.xy_km[self.net.num_es : self.net.num_es + k])
+        self.served_share = self.cross[self.net.region[es]]  # (n, K)
+
+    # --- episode -----------------------------------------------------------------------------
+    def _begin_episode(self) -> None:
+        cfg, net, k = self.cfg, self.net, self.net.num_regions
+        start_hour = float(self.rng.uniform(0.0, 24.0)) if cfg.start_hour is None else cfg.start_hour
+        self.templates = sample_templates(self.rng, cfg.ms_counts, self.layout.padded_ms)
+        es = slice(0, net.num_es)
+        self.arrivals = ArrivalProcess(
+            self.rng,
+            self.base_rate,
+            net.xy_km[es],
+            net.region[es],
+            start_hour=start_hour,
+            disc_km=net.disc_km,
+            load=cfg.load,
+        )
+        self.failing = np.concatenate(
+            [failed_servers(self.rng, net.num_es, cfg.fail_fraction), np.zeros(k + 1, bool)]
+        )
+        self.node_up = np.ones(net.num_nodes, bool)
+        self.slot_valid = self.layout.slot_valid(self.templates)
+        self.edges = self.layout.edges(self.templates)
+        c, m = self.layout.slot_class, self.layout.slot_ms
+        self.fits = (net.vcpu[:, None] >= self.templates.cpu[c, m][None]) & (
+            net.ram_gb[:, None] >= self.templates.ram_gb[c, m][None]
+        )
+        self.choice = np.where(
+            (self.layout.slot_rep == 0) & self.slot_valid, self.options.ec_option, self.options.none_option
+        )[None, :].repeat(k, axis=0)
+        self.pattern = np.zeros((k, self.layout.num_edges), np.int64)
+        self.last: StepOutcome | None = None
+        self.last_metrics: StepMetrics | None = None
+        self.log = KpiLog()
+
+    def _episode_kpis(self) -> dict[str, float]:
+        return self.log.kpis()
+
+    # --- dynamics ----------------------------------------------------------------------------
+    def _apply(self, actions: Sequence[Any]) -> tuple[dict[str, float], dict[str, dict]]:
+        joint = np.stack([np.asarray(a, np.int64) for a in actions])  # (K, S + E)
+        s = self.layout.num_slots
+        previous = self.options.nodes(self.choice)
+        self.choice, self.pattern = joint[:, :s], joint[:, s:]
+        node = self.options.nodes(self.choice)
+        moved = (previous >= 0) & (node >= 0) & (previous != node)
+        if self.cfg.fail_fraction > 0 and self.t == self.cfg.fail_step:
+            self.node_up &= ~self.failing
+        rates = self.arrivals.rates(self.t * self.cfg.step_s)
+        served = rates[:, None] * self.served_share  # (n, K)
+        requests = sample_requests(self.rng, served, self.cfg.num_samples)
+        deployment = Deployment(
+            node=self.layout.dense(node, -1),
+            migrated=self.layout.dense(moved, False),
+            pattern=self.pattern,
+            edge_class=self.layout.edge_class,
+            edge_src=self.edges[0],
+            edge_dst=self.edges[1],
+            edge_valid=self.edges[2],
+        )
+        class_rate = served.sum(axis=0)[:, None] * CLASS_SHARES[None, :]
+        self.last = evaluate(
+            self.net, self.layout, self.templates, deployment, class_rate, self.node_up, requests, self.rng
+        )
+        self.last_metrics = step_metrics(self.net, self.templates, self.last, requests)
+        self.log.add(self.last_metrics, self.last, int(moved.sum()))
+        self.arrivals.advance(self.rng, self.cfg.step_s)
+        rewards = dict(zip(self.possible_agents, self.last_metrics.reward.tolist(), strict=True))
+        return rewards, {}
+
+    # --- observation -------------------------------------------------------------------------
+    def _live(self) -> LiveState:
+        k, s = self.choice.shape
+        last = self.last
+        return LiveState(
+            slot_node=self.options.nodes(self.choice),
+            choice=self.choice,
+            pattern=self.pattern,
+            node_up=self.node_up,
+            es_rate=self.arrivals.rates(self.t * self.cfg.step_s),
+            slot_rho=np.zeros((k, s)) if last is None else self.layout.per_slot(last.rho),
+            slot_sojourn_s=np.zeros((k, s)) if last is None else self.layout.per_slot(last.sojourn_s),
+            link_rho=np.zeros_like(self.net.slice_bw_mbps) if last is None else last.link_rho,
+        )
+
+    def _region_vectors(self, live: LiveState) -> tuple[np.ndarray, np.ndarray]:
+        """Section c's ``region`` vector of every agent and the global KPIs. Shapes: (K, 19), (6,)."""
+        net, k = self.net, self.net.num_regions
+        m = self.last_metrics
+        es_region = net.region[: net.num_es]
+        count = np.bincount(es_region, minlength=k)
+        rate = np.bincount(es_region, live.es_rate, minlength=k) / (_RATE_REF * np.maximum(count, 1))
+        outage = np.bincount(es_region, ~self.node_up[: net.num_es], minlength=k) > 0
+        hour = self.arrivals.hour(self.t * self.cfg.step_s) * 2 * np.pi / 24
+        if m is None:
+            kpis, r_g, global_kpis = np.zeros((k, 5)), 0.0, np.zeros(GLOBAL_DIM)
+        else:
+            kpis = np.column_stack(
+                [
+                    m.region_latency_s / LATENCY_REF_S,
+                    m.region_violations,
+                    m.region_success,
+                    m.region_lb,
+                    m.region_r_tot_ratio,
+                ]
+            )
+            r_g = m.r_g
+            global_kpis = np.array(
+                [m.latency_s / LATENCY_REF_S, m.violations, m.success, m.lb, m.r_tot_ratio, m.sigma_r]
+            )
+        clock = np.array([r_g, np.sin(hour), np.cos(hour), self.t / self.cfg.horizon, 0.0, 0.0])
+        vectors = np.column_stack(
+            [
+                kpis,
+                rate,
+                self.arrivals.bursts.on,
+                outage,
+                np.broadcast_to(clock, (k, clock.size)),
+                np.broadcast_to(OMEGA, (k, OMEGA.size)),
+                np.zeros(k),  # R-hat: no planner
+            ]
+        )
+        return vectors, global_kpis
+
+    def _observe(self) -> dict[str, Observation]:
+        net, opts, k = self.net, self.options, self.net.num_regions
+        live = self._live()
+        nodes = node_features(net, opts, self.layout, self.templates, live)
+        links = link_features(net, opts, live)
+        slots = slot_features(self.layout, opts, self.templates, live, self.slot_valid)
+        edges = edge_features(self.layout, self.templates, self.edges, self.pattern)
+        edge_index = edge_slot_index(self.layout, self.edges)
+        regions, global_kpis = self._region_vectors(live)
+        all_regions = np.zeros((K_MAX, REGION_DIM))
+        all_regions[:k] = regions
+        shared_state = np.concatenate([all_regions.ravel(), global_kpis])
+        place = place_allowed(
+            opts.option_node, self.node_up, self.fits, self.slot_valid, self.layout.slot_rep
+        )
+        masks = action_masks(place, route_allowed(k, self.edges[2]))
+        prior = np.zeros((self.layout.num_slots, opts.num_options), np.float32)
+        observations = {}
+        for index, agent in enumerate(self.possible_agents):
+            observations[agent] = {
+                MvObsKey.NODE_FEATS: nodes[index],
+                MvObsKey.LINK_FEATS: links[index],
+                MvObsKey.LINK_INDEX: opts.link_index[index],
+                MvObsKey.SLOT_FEATS: slots[index],
+                MvObsKey.EDGE_FEATS: edges[index],
+                MvObsKey.EDGE_INDEX: edge_index,
+                MvObsKey.REGION: regions[index].astype(np.float32),
+                MvObsKey.PLAN_Z: np.zeros(PLAN_DIM, np.float32),
+                MvObsKey.PLAN_PRIOR: prior,
+                MvObsKey.ACTION_MASK: masks[index],
+                MvObsKey.STATE: np.concatenate([shared_state, np.eye(K_MAX)[index]]).astype(np.float32),
+            }
+        return observations
