@@ -193,7 +193,14 @@ def tune(
 
 @app.command()
 def serve(
-    checkpoints: Annotated[list[str], typer.Argument(help="[NAME=]CHECKPOINT or run dir; first is default")],
+    checkpoints: Annotated[
+        list[str],
+        typer.Argument(
+            help="[NAME=]CHECKPOINT or run dir, or a rule controller without a checkpoint: "
+            "[NAME=]rule:SCENARIO[:CONTROLLER], e.g. ma=rule:lm-inference:ma-rule; "
+            "the first of a scenario is its default"
+        ),
+    ],
     port: int = 8000,
     host: Annotated[str, typer.Option(help="Listen address (0.0.0.0: all interfaces)")] = "127.0.0.1",
     topology: Annotated[str | None, typer.Option(help="Place on this topology URI (zero-shot)")] = None,

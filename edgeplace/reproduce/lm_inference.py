@@ -93,16 +93,18 @@ DECISIONS_PER_SLOT = 7
 LEARNED_TRAIN = {"num_envs_per_env_runner": 8, "model": {"hidden": [256, 256]}}
 
 BUDGETS = protocol.by_name(
-    # PPO from scratch does not learn the deployers within an hour here (stages A and B of 40k slots
-    # each: T-bar_type ~390 s, restarts every slot), so the quick budget starts from MA-rule's behaviour
-    # (imitated over 20k slots) and fine-tunes every module jointly (stage C) with a smaller step.
+    # ~40 min on 2 cores: imitation 2 min, PPO on 20k slots 8 min, DRL 20k and 200k slots ~3 and ~25
+    # min, the evaluations 1 min. PPO from scratch does not learn the deployers within an hour here
+    # (stages A and B of 40k slots each: T-bar_type ~390 s, a restart every slot), so the quick budget
+    # starts from MA-rule's behaviour (imitated over 20k slots) and fine-tunes every module jointly
+    # (stage C) with a smaller step.
     Budget(
         name="quick",
         training_seeds=(0,),
         epochs=12,
         learned_slots=20_000,
         learned_options={"imitate": "ma-rule", "stages": "C"},
-        drl_slots=(20_000,),
+        drl_slots=SPEC_DRL_SLOTS,
         train_options={**LEARNED_TRAIN, "lr": 1e-4, "entropy_coeff": 0.001},
     ),
     # The spec's staged training from scratch: stages A, B and C of 0.5 M slots each.

@@ -1,5 +1,6 @@
 """Serving the lm-inference scenario: cluster state + one slot's prompt batch -> the scheduler's
-destinations and every deployer's configuration, from the ``learned`` backend's modules.
+destinations and every deployer's configuration, from the ``learned`` backend's modules or, without a
+checkpoint, the ``rule`` backend's tier 2 (``rule:lm-inference[:ma-rule]``, see :class:`LmRulePolicy`).
 
 The slot runs as in the env (spec d, "Phases"): the scheduler routes the batch on the state, then every
 deployer decides on the state after routing (:meth:`ClusterView.routed`, what the simulator shows
@@ -7,6 +8,8 @@ then). Observations come from the env's own :class:`SlotObserver`, so they equal
 bit; each module acts greedily (the masked argmax of each sub-action), as
 :class:`~edgeplace.algos.lm_inference.policy.LearnedPolicy` does in evaluation. The planner does not
 act: the state carries the epoch's plan.
+
+A rule policy decides as :mod:`edgeplace.serve.lm_inference_rule` describes.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from typing import Any, Self
 import gymnasium as gym
 import numpy as np
 
+from edgeplace.algos.baselines.lm_inference.hierarchies import make_hierarchy
 from edgeplace.algos.baselines.lm_inference.reference import make_env
 from edgeplace.algos.lm_inference.policy import LearnedPolicy, action_logits, argmax_actions, stack
 from edgeplace.envs.lm_inference import SCENARIO_ID, LmInferenceConfig
 from edgeplace.envs.lm_inference.agents import SCHEDULER
 from edgeplace.envs.lm_inference.cluster_view import ClusterView
+from edgeplace.envs.lm_inference.hierarchy import Hierarchy
 from edgeplace.envs.lm_inference.lm_types import NUM_LMS, Mode
 from edgeplace.envs.lm_inference.node_config import NodeConfig
 from edgeplace.envs.lm_inference.plan import Plan
@@ -32,6 +37,7 @@ from edgeplace.envs.lm_inference.pod import PodState
 from edgeplace.obs_keys import ObsKey
 from edgeplace.serve.errors import ServeInputError
 from edgeplace.serve.lm_inference_placements import Decisions, LmPlacements
+from edgeplace.serve.lm_inference_rule import RULE_CONTROLLERS, RULE_SEED, LmRulePolicy, rule_placements
 from edgeplace.serve.lm_inference_schemas import (
     LmBatchPlacement,
     LmClusterState,
@@ -69,12 +75,13 @@ class LmJob:
 
 
 class LmInferencePlacer(ScenarioPlacer[LmJob, LmJob]):
-    """Places lm-inference prompt batches with one trained ``learned`` policy on one cluster.
+    """Places lm-inference prompt batches with one trained ``learned`` policy, or one rule controller,
+    on one cluster.
 
     A checked state is an :class:`LmJob` without demand; a checked request is the job on it.
 
     Args:
-        policy: the trained modules and their agent mapping.
+        policy: the trained modules and their agent mapping, or a rule controller.
         config: the env config the observations are built for.
         top_k: candidates listed per decision.
 
@@ -94,14 +101,21 @@ class LmInferencePlacer(ScenarioPlacer[LmJob, LmJob]):
         "only one): one batched forward per module in all."
     )
 
-    policy: LearnedPolicy
+    rule_controllers = RULE_CONTROLLERS
+
+    policy: LearnedPolicy | LmRulePolicy
     config: LmInferenceConfig
 
-    def __init__(self, policy: LearnedPolicy, config: LmInferenceConfig, top_k: int) -> None:
+    def __init__(self, policy: LearnedPolicy | LmRulePolicy, config: LmInferenceConfig, top_k: int) -> None:
         super().__init__(policy, config, top_k)
         env = make_env(config)
         self.cluster, self.params, self.observer = env.cluster, env.params, env.observer
         self.table, self.deployers = env.masks.table, env.deployers
+        self.rule: Hierarchy | None = None
+        """The rule controller's scheduler and deployer (None: the learned modules act)."""
+        if isinstance(policy, LmRulePolicy):
+            self.rule = make_hierarchy(policy.controller, self.cluster, self.params, RULE_SEED)
+            return
         agents = [SCHEDULER, *self.deployers]
         missing = [agent for agent in agents if agent not in policy.agent_modules]
         if missing:
@@ -115,7 +129,9 @@ class LmInferencePlacer(ScenarioPlacer[LmJob, LmJob]):
                 )
 
     @classmethod
-    def restore(cls, source: PolicySource) -> LearnedPolicy:
+    def restore(cls, source: PolicySource) -> LearnedPolicy | LmRulePolicy:
+        if source.rule is not None:
+            return LmRulePolicy(source.name, source.rule)
         return LearnedPolicy.from_checkpoint(source.checkpoint, name=source.name)
 
     @property
@@ -303,7 +319,9 @@ class LmInferencePlacer(ScenarioPlacer[LmJob, LmJob]):
 
     def placements(self, jobs: Sequence[LmJob]) -> LmPlacements:
         """Route every job's batch (one scheduler forward), then decide every node's deployment on each
-        routed state (one forward per deployer module)."""
+        routed state (one forward per deployer module); a rule policy decides job by job."""
+        if self.rule is not None:
+            return rule_placements(self, jobs, self.rule)
         observer, n = self.observer, self.num_nodes
         routing = [
             observer.observe(job.view, job.plan, job.epoch_slot, SERVED_EPISODE, [SCHEDULER])[SCHEDULER]

@@ -90,6 +90,9 @@ class ScenarioPlacer(ABC, Generic[StateT, JobT]):
     place_batch_summary: ClassVar[str]
     #: Agent decisions in one placed request, for capacity planning (None: varies per request).
     decisions_per_request: ClassVar[int | None] = None
+    #: Rule controllers served without a checkpoint (``rule:SCENARIO[:CONTROLLER]``; the first is the
+    #: default); :meth:`restore` builds them from a source whose ``rule`` is set. Empty: checkpoints only.
+    rule_controllers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, policy: NamedPolicy, config: TopologyConfig, top_k: int) -> None:
         self.policy, self.config, self.top_k = policy, config, top_k
@@ -97,9 +100,18 @@ class ScenarioPlacer(ABC, Generic[StateT, JobT]):
     # --- restoring ----------------------------------------------------------------------------------
     @classmethod
     def load(cls, source: PolicySource, top_k: int) -> Self:
-        """Restore ``source``'s trained policy and build the placer on its env config (on the override
-        topology, with :meth:`override_env_config`, if one is given); ``top_k`` candidates are listed
-        per decision."""
+        """Restore ``source``'s trained policy (or its rule controller) and build the placer on its env
+        config (on the override topology, with :meth:`override_env_config`, if one is given); ``top_k``
+        candidates are listed per decision.
+
+        Raises:
+            ValueError: a rule controller that is not one of :attr:`rule_controllers`.
+        """
+        if source.rule is not None and source.rule not in cls.rule_controllers:
+            raise ValueError(
+                f"{cls.scenario}: rule controller {source.rule!r} is not served; "
+                f"served: {list(cls.rule_controllers)}"
+            )
         policy = cls.restore(source)
         values = source.env_config
         if source.topology is not None:
@@ -109,7 +121,8 @@ class ScenarioPlacer(ABC, Generic[StateT, JobT]):
     @classmethod
     @abstractmethod
     def restore(cls, source: PolicySource) -> NamedPolicy:
-        """The trained policy of ``source``'s checkpoint, named ``source.name``."""
+        """The trained policy of ``source``'s checkpoint (or, for a placer with :attr:`rule_controllers`,
+        the rule controller ``source.rule``), named ``source.name``."""
 
     @classmethod
     def override_env_config(cls, policy: NamedPolicy) -> dict[str, Any]:

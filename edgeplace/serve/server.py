@@ -64,10 +64,12 @@ def run_server(
     throughput_optimized: bool = True,
     haproxy: bool = False,
 ) -> str:
-    """Serve ``checkpoints`` (each ``[NAME=]PATH``) on ``http://host:port``; returns that URL.
+    """Serve ``checkpoints`` (each ``[NAME=]PATH`` or ``[NAME=]rule:SCENARIO[:CONTROLLER]``) on
+    ``http://host:port``; returns that URL.
 
     Args:
-        checkpoints: algorithm checkpoints or run directories; the first is the default policy.
+        checkpoints: algorithm checkpoints or run directories, or checkpoint-free rule controllers; the
+            first of each scenario is its default policy.
         port, host: where the HTTP ingress listens (``0.0.0.0`` to accept other machines).
         address: Ray cluster address; None uses ``RAY_ADDRESS`` or starts a local Ray.
         blocking: serve until interrupted (Ctrl-C or SIGTERM), then delete the application and return; False
