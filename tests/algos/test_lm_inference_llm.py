@@ -36,7 +36,7 @@ from edgeplace.envs.lm_inference.state_codec import decode_state
 from edgeplace.evaluation.runner import run_episodes
 from edgeplace.planners.chat_client import ENV_BASE_URL, ENV_MODEL, ReplayMismatchError
 from edgeplace.policy import act
-from tests.planners.test_chat_client import Reply, StubServer, completion
+from tests.llm_stub import Reply, StubServer, completion
 
 CONFIG = {"epochs": 2, "epoch_slots": 5, "drain_slots": 2}
 SLOTS = 10

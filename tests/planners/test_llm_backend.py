@@ -12,7 +12,6 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from edgeplace.planners import CONSTRAINT_SCHEMA, OpenAICompatibleParser, RuleBasedParser
 from edgeplace.planners.llm_backend import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL
 from edgeplace.workloads.agentic_workflows import WorkflowType
+from tests.llm_stub import StubServer
 from tests.planners.conftest import make_summary, workflow
 
 REQUEST = workflow(WorkflowType.TEXT_SEARCH_PAY, request_id="r-5")  # payment = agent 4
@@ -63,35 +63,15 @@ def no_llm_environment(monkeypatch) -> None:
 def fake() -> Iterator[FakeLLM]:
     state = FakeLLM()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.calls.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
-            if state.hold:
-                state.release.wait(timeout=30)
-            status, payload = state.reply(len(state.calls))
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except OSError:
-                pass  # the client gave up (timeout test)
+    def reply(call: int, body: dict) -> tuple[int, bytes, float]:
+        if state.hold:
+            state.release.wait(timeout=30)
+        return (*state.reply(call), 0.0)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with StubServer(reply=reply) as server:
+        state.base_url, state.calls = server.base_url, server.calls
+        yield state
+        state.release.set()
 
 
 def parser(fake: FakeLLM, **kwargs) -> OpenAICompatibleParser:
