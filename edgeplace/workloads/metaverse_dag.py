@@ -124,6 +124,14 @@ class DagTemplates:
         return src, dst
 
 
+def demand_tiers(cpu: np.ndarray) -> np.ndarray:
+    """The demand tier of per-replica vCPU demands: 0 light (< .5), 1 medium (< 1.5), 2 heavy.
+
+    Shapes: (...) -> (...) int64.
+    """
+    return np.searchsorted(np.array([_MEDIUM[0], _HEAVY[0]]), cpu, side="right").astype(np.int64)
+
+
 def sample_templates(
     rng: np.random.Generator, ms_counts: tuple[int, ...] | None, max_ms: int
 ) -> DagTemplates:

@@ -81,6 +81,19 @@ class MetaverseDagConfig:
     fail_step: int = 0
     max_region_es: int | None = None
     """Observation padding: edge servers per region (None: the network's largest region)."""
+    planner: str = "none"
+    """Soft planner backend (:func:`edgeplace.planners.soft_plans.make_planner`): ``none`` (z_plan = 0,
+    kappa = 0, static rewards), ``heuristic``, ..."""
+    planner_options: Mapping[str, Any] | None = None
+    """Keyword options of the planner backend."""
+    plan_period_s: float = 600.0
+    """Seconds between two periodic plans of an agent (events plan in between, >= 30 s apart)."""
+    shaping: bool = True
+    """Blend the planner's weights into the rewards by trust (Eq. 26-31); False: the static Eq. 20
+    reward with the planner still on (the "w/o reward shaping" ablation)."""
+    trust_alpha: float = 5.0
+    """alpha of Eq. 25."""
+    kappa_max: float = 0.9
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -115,6 +128,17 @@ class MetaverseDagConfig:
             raise ValueError(f"{_WHERE}: start_hour must be in [0, 24), got {self.start_hour!r}")
         if not 0.0 <= self.fail_fraction <= 1.0:
             raise ValueError(f"{_WHERE}: fail_fraction must be in [0, 1], got {self.fail_fraction!r}")
+        if not isinstance(self.planner, str):
+            raise ValueError(f"{_WHERE}: planner must be a planner name, got {self.planner!r}")
+        if self.planner_options is not None and not isinstance(self.planner_options, Mapping):
+            raise ValueError(f"{_WHERE}: planner_options must be a mapping, got {self.planner_options!r}")
+        if not isinstance(self.shaping, bool):
+            raise ValueError(f"{_WHERE}: shaping must be true or false, got {self.shaping!r}")
+        for name in ("plan_period_s", "trust_alpha"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{_WHERE}: {name} must be > 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.kappa_max <= 1.0:
+            raise ValueError(f"{_WHERE}: kappa_max must be in [0, 1], got {self.kappa_max!r}")
         if not 0 <= self.fail_step < self.horizon:
             raise ValueError(f"{_WHERE}: fail_step must be in [0, horizon), got {self.fail_step}")
 

@@ -17,6 +17,7 @@ import numpy as np
 from edgeplace.envs.base import Observation
 from edgeplace.envs.metaverse_dag.config import K_MAX, MetaverseDagConfig
 from edgeplace.envs.metaverse_dag.encode import (
+    DELAY_REF_S,
     LiveState,
     edge_features,
     edge_slot_index,
@@ -25,28 +26,40 @@ from edgeplace.envs.metaverse_dag.encode import (
     slot_features,
 )
 from edgeplace.envs.metaverse_dag.fluid import Deployment, StepOutcome, evaluate
+from edgeplace.envs.metaverse_dag.guidance import Guidance
 from edgeplace.envs.metaverse_dag.kpis import KpiLog
 from edgeplace.envs.metaverse_dag.layout import SlotLayout
-from edgeplace.envs.metaverse_dag.metrics import LATENCY_REF_S, OMEGA, StepMetrics, step_metrics
+from edgeplace.envs.metaverse_dag.metrics import LATENCY_REF_S, OMEGA, PHI0, StepMetrics, step_metrics
 from edgeplace.envs.metaverse_dag.network import load_network
 from edgeplace.envs.metaverse_dag.observation import (
     GLOBAL_DIM,
-    PLAN_DIM,
     REGION_DIM,
     MvObsKey,
+    NodeCol,
+    SlotCol,
     action_masks,
     action_space,
     observation_space,
     place_allowed,
     route_allowed,
 )
-from edgeplace.envs.metaverse_dag.options import RegionOptions
+from edgeplace.envs.metaverse_dag.options import NONE, RegionOptions
+from edgeplace.envs.metaverse_dag.planning import PlanningLoop, StepRecord
 from edgeplace.envs.simultaneous import SimultaneousEnv
+from edgeplace.planners.soft_plans import (
+    TELEMETRY_SERIES,
+    TELEMETRY_STEPS,
+    PlanContext,
+    PlanEvent,
+    Tier,
+    make_planner,
+)
 from edgeplace.workloads.metaverse_dag import (
     CLASS_SHARES,
     ArrivalProcess,
     base_rates,
     cross_region_shares,
+    demand_tiers,
     failed_servers,
     sample_requests,
     sample_templates,
@@ -86,6 +99,24 @@ class MetaverseDagEnv(SimultaneousEnv):
         )
         self.cross = cross_region_shares(self.net.xy_km[self.net.num_es : self.net.num_es + k])
         self.served_share = self.cross[self.net.region[es]]  # (n, K)
+        self.planning = PlanningLoop(
+            make_planner(self.cfg.planner, seed=self.cfg.network_seed, options=self.cfg.planner_options),
+            k,
+            s,
+            self.options.num_options,
+            step_s=self.cfg.step_s,
+            period_s=self.cfg.plan_period_s,
+            trust_alpha=self.cfg.trust_alpha,
+            kappa_max=self.cfg.kappa_max,
+            shaping=self.cfg.shaping,
+        )
+        hosts = np.maximum(self.options.option_node, 0)
+        real = self.options.option_node != NONE
+        self.option_tier = np.where(real, self.net.kind[hosts], Tier.NONE)
+        self.option_zone = np.where(real, self.net.zone[hosts], -1)
+        self.option_capacity = np.where(
+            real[..., None], np.stack([self.net.vcpu[hosts], self.net.ram_gb[hosts]], axis=-1), 0.0
+        )
 
     # --- episode -----------------------------------------------------------------------------
     def _begin_episode(self) -> None:
@@ -119,6 +150,8 @@ class MetaverseDagEnv(SimultaneousEnv):
         self.last: StepOutcome | None = None
         self.last_metrics: StepMetrics | None = None
         self.log = KpiLog()
+        self.telemetry = np.zeros((k, TELEMETRY_STEPS, len(TELEMETRY_SERIES)))
+        self.planning.begin_episode()
 
     def _episode_kpis(self) -> dict[str, float]:
         return self.log.kpis()
@@ -152,8 +185,82 @@ class MetaverseDagEnv(SimultaneousEnv):
         self.last_metrics = step_metrics(self.net, self.templates, self.last, requests)
         self.log.add(self.last_metrics, self.last, int(moved.sum()))
         self.arrivals.advance(self.rng, self.cfg.step_s)
-        rewards = dict(zip(self.possible_agents, self.last_metrics.reward.tolist(), strict=True))
+        reward = self.planning.rewards(self.last_metrics, self.guidance)
+        self._record_step(rates)
+        rewards = dict(zip(self.possible_agents, reward.tolist(), strict=True))
         return rewards, {}
+
+    def _record_step(self, rates: np.ndarray) -> None:
+        """Roll the step into the telemetry the planner reads and hand it to the planning loop."""
+        net, m, out, k = self.net, self.last_metrics, self.last, self.net.num_regions
+        es_region = net.region[: net.num_es]
+        count = np.maximum(np.bincount(es_region, minlength=k), 1)
+        cpu_util = np.bincount(es_region, out.cpu_reserved[: net.num_es] / net.vcpu[: net.num_es], k) / count
+        region_rate = np.bincount(es_region, rates, minlength=k)
+        latency = m.region_latency_s / LATENCY_REF_S
+        row = np.column_stack(
+            [region_rate / (_RATE_REF * count), cpu_util, latency, m.region_violations, m.utility]
+        )
+        self.telemetry = np.concatenate([self.telemetry[:, 1:], row[:, None, :]], axis=1)
+        self.planning.record_step(
+            StepRecord(
+                utility=m.utility,
+                kpis=np.column_stack([latency, m.region_violations, cpu_util]),
+                slot_rho=self.layout.per_slot(out.rho),
+                slot_sojourn_s=self.layout.per_slot(out.sojourn_s),
+                choice=self.choice,
+                region_rate=region_rate,
+                region_up_count=np.bincount(net.region[net.region >= 0], self.node_up[net.region >= 0], k),
+            ),
+        )
+
+    # --- planner -----------------------------------------------------------------------------
+    def _plan_context(
+        self, event: PlanEvent, agents: np.ndarray, nodes: np.ndarray, slots: np.ndarray, place: np.ndarray
+    ) -> PlanContext:
+        """The planner's view of the current state. Shapes: nodes (K, O, 14), slots (K, S, 12) features,
+        place (K, S, O) masks."""
+        layout, tpl, cap = self.layout, self.templates, self.option_capacity
+        c, m = layout.slot_class, layout.slot_ms
+        last_rho = np.zeros((self.net.num_regions, layout.num_slots)) if self.last is None else None
+        if last_rho is None:
+            per_ms = self.last.rho.sum(axis=-1)  # (K, C, M)
+            last_rho = per_ms[:, c, m]
+        src, dst = edge_slot_index(layout, self.edges)
+        return PlanContext(
+            event=event,
+            seed=int(np.random.SeedSequence([self.seed, self.episode_index, self.t]).generate_state(1)[0]),
+            hour=float(self.arrivals.hour(self.t * self.cfg.step_s)),
+            time_s=self.t * self.cfg.step_s,
+            agents=agents,
+            option_tier=self.option_tier,
+            option_zone=self.option_zone,
+            capacity=cap,
+            free=np.stack([nodes[..., NodeCol.FREE_CPU], nodes[..., NodeCol.FREE_RAM]], axis=-1) * cap,
+            util=nodes[..., NodeCol.CPU_UTIL].astype(np.float64),
+            up=nodes[..., NodeCol.UP] > 0,
+            centroid_delay_s=nodes[..., NodeCol.CENTROID_DELAY] * DELAY_REF_S,
+            place_mask=place,
+            telemetry=self.telemetry.copy(),
+            slot_class=c,
+            slot_ms=m,
+            slot_rep=layout.slot_rep,
+            slot_valid=self.slot_valid,
+            slot_cpu=tpl.cpu[c, m],
+            slot_ram_gb=tpl.ram_gb[c, m],
+            slot_quantile=slots[0, :, SlotCol.QUANTILE].astype(np.float64),
+            slot_load=last_rho,
+            edge_src=src,
+            edge_dst=dst,
+            edge_valid=self.edges[2],
+            parents=tpl.parents,
+            num_ms=tpl.num_ms,
+            demand_tier=demand_tiers(tpl.cpu),
+            choice=self.choice.copy(),
+            r_max=layout.r_max,
+            static_weights=OMEGA.copy(),
+            static_phi=PHI0,
+        )
 
     # --- observation -------------------------------------------------------------------------
     def _live(self) -> LiveState:
@@ -170,7 +277,7 @@ class MetaverseDagEnv(SimultaneousEnv):
             link_rho=np.zeros_like(self.net.slice_bw_mbps) if last is None else last.link_rho,
         )
 
-    def _region_vectors(self, live: LiveState) -> tuple[np.ndarray, np.ndarray]:
+    def _region_vectors(self, live: LiveState, guidance: Guidance) -> tuple[np.ndarray, np.ndarray]:
         """Section c's ``region`` vector of every agent and the global KPIs. Shapes: (K, 19), (6,)."""
         net, k = self.net, self.net.num_regions
         m = self.last_metrics
@@ -195,7 +302,7 @@ class MetaverseDagEnv(SimultaneousEnv):
             global_kpis = np.array(
                 [m.latency_s / LATENCY_REF_S, m.violations, m.success, m.lb, m.r_tot_ratio, m.sigma_r]
             )
-        clock = np.array([r_g, np.sin(hour), np.cos(hour), self.t / self.cfg.horizon, 0.0, 0.0])
+        clock = np.array([r_g, np.sin(hour), np.cos(hour), self.t / self.cfg.horizon])
         vectors = np.column_stack(
             [
                 kpis,
@@ -203,8 +310,10 @@ class MetaverseDagEnv(SimultaneousEnv):
                 self.arrivals.bursts.on,
                 outage,
                 np.broadcast_to(clock, (k, clock.size)),
-                np.broadcast_to(OMEGA, (k, OMEGA.size)),
-                np.zeros(k),  # R-hat: no planner
+                guidance.kappa,
+                guidance.phi,
+                guidance.omega,
+                self.planning.r_hat,
             ]
         )
         return vectors, global_kpis
@@ -217,15 +326,22 @@ class MetaverseDagEnv(SimultaneousEnv):
         slots = slot_features(self.layout, opts, self.templates, live, self.slot_valid)
         edges = edge_features(self.layout, self.templates, self.edges, self.pattern)
         edge_index = edge_slot_index(self.layout, self.edges)
-        regions, global_kpis = self._region_vectors(live)
-        all_regions = np.zeros((K_MAX, REGION_DIM))
-        all_regions[:k] = regions
-        shared_state = np.concatenate([all_regions.ravel(), global_kpis])
         place = place_allowed(
             opts.option_node, self.node_up, self.fits, self.slot_valid, self.layout.slot_rep
         )
+        if self.t >= self.horizon:
+            self.planning.finish_episode()
+        else:
+            self.planning.refresh(
+                self.t, lambda event, agents: self._plan_context(event, agents, nodes, slots, place)
+            )
+        self.guidance = self.planning.guidance()
+        regions, global_kpis = self._region_vectors(live, self.guidance)
+        all_regions = np.zeros((K_MAX, REGION_DIM))
+        all_regions[:k] = regions
+        shared_state = np.concatenate([all_regions.ravel(), global_kpis])
         masks = action_masks(place, route_allowed(k, self.edges[2]))
-        prior = np.zeros((self.layout.num_slots, opts.num_options), np.float32)
+        prior = self.planning.prior(place)
         observations = {}
         for index, agent in enumerate(self.possible_agents):
             observations[agent] = {
@@ -236,8 +352,8 @@ class MetaverseDagEnv(SimultaneousEnv):
                 MvObsKey.EDGE_FEATS: edges[index],
                 MvObsKey.EDGE_INDEX: edge_index,
                 MvObsKey.REGION: regions[index].astype(np.float32),
-                MvObsKey.PLAN_Z: np.zeros(PLAN_DIM, np.float32),
-                MvObsKey.PLAN_PRIOR: prior,
+                MvObsKey.PLAN_Z: self.planning.z_plan[index],
+                MvObsKey.PLAN_PRIOR: prior[index],
                 MvObsKey.ACTION_MASK: masks[index],
                 MvObsKey.STATE: np.concatenate([shared_state, np.eye(K_MAX)[index]]).astype(np.float32),
             }

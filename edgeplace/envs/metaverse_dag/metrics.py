@@ -30,9 +30,11 @@ NUM_RESOURCES = 2
 class StepMetrics:
     """One step's metrics per region (K,) and over the whole network (floats), and the rewards.
 
-    Per region: latency_s, violations, success, lb, r_tot_ratio, penalties (K, 3) c1..c3, r_l, r_pen,
-    reward, utility. Global: latency_s, violations, success, lb, lb_cv, sigma_r, r_tot_ratio, r_g,
-    busy_fraction, cpu_util, bandwidth_util, cloud_share.
+    Per region: latency_s, violations, success, lb, r_tot_ratio, local_costs (K, 4) the Eq. 13 cost terms
+    g_i (latency / l_max, R_tot / R_max, LB, 1 - P), penalties (K, 3) c1..c3, r_l, r_pen, reward, utility.
+    Global: global_costs (4,) the Eq. 11 terms (latency / l_max, R_tot / R_max, LB, sigma_R), latency_s,
+    violations, success, lb, lb_cv, sigma_r, r_tot_ratio, r_g, busy_fraction, cpu_util, bandwidth_util,
+    cloud_share.
     """
 
     region_latency_s: np.ndarray
@@ -40,6 +42,7 @@ class StepMetrics:
     region_success: np.ndarray
     region_lb: np.ndarray
     region_r_tot_ratio: np.ndarray
+    local_costs: np.ndarray
     penalties: np.ndarray
     r_l: np.ndarray
     r_pen: np.ndarray
@@ -52,6 +55,7 @@ class StepMetrics:
     lb_cv: float
     sigma_r: float
     r_tot_ratio: float
+    global_costs: np.ndarray
     r_g: float
     busy_fraction: float
     cpu_util: float
@@ -120,7 +124,8 @@ def step_metrics(
     success = _region_mean(out.success_prob, region, k_count)
     mean_latency = float(out.latency_s.mean())
     r_tot_ratio = float(r_tot.sum() / r_max.sum())
-    r_g = -float(ALPHA @ [mean_latency / LATENCY_REF_S, r_tot_ratio, lb, sigma_r])
+    global_costs = np.array([mean_latency / LATENCY_REF_S, r_tot_ratio, lb, sigma_r])
+    r_g = -float(ALPHA @ global_costs)
     local = np.stack([latency / LATENCY_REF_S, r_tot / r_max, region_lb, 1 - success], axis=1)
     r_l = -(local @ OMEGA)
     r_pen = -(penalties @ PENALTY_RHO)
@@ -134,6 +139,7 @@ def step_metrics(
         region_success=success,
         region_lb=region_lb,
         region_r_tot_ratio=r_tot / r_max,
+        local_costs=local,
         penalties=penalties,
         r_l=r_l,
         r_pen=r_pen,
@@ -146,6 +152,7 @@ def step_metrics(
         lb_cv=lb_cv,
         sigma_r=sigma_r,
         r_tot_ratio=r_tot_ratio,
+        global_costs=global_costs,
         r_g=r_g,
         busy_fraction=float(np.minimum(out.rho[started], 1.0).mean()) if started.any() else 0.0,
         cpu_util=float(cpu.mean()),

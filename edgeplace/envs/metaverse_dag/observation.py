@@ -66,9 +66,36 @@ class NodeCol(IntEnum):
     CENTROID_DELAY = 13
 
 
+class RegionCol(IntEnum):
+    """Columns of ``region`` (section c): KPIs, load, clock, then the planner's guidance (zeros, and
+    the static weights, without a planner)."""
+
+    LATENCY = 0
+    VIOLATIONS = 1
+    SUCCESS = 2
+    LB = 3
+    R_TOT = 4
+    RATE = 5
+    BURST = 6
+    OUTAGE = 7
+    R_G = 8
+    HOUR_SIN = 9
+    HOUR_COS = 10
+    STEP = 11
+    KAPPA = 12
+    """Trust kappa in the current plan (Eq. 25)."""
+    PHI = 13
+    """phi_t, the blended cooperation weight (Eq. 28)."""
+    OMEGA = 14
+    """First of the four blended local weights omega_t (Eq. 26): columns 14..17."""
+    R_HAT = 18
+    """The plan's predicted utility."""
+
+
 class SlotCol(IntEnum):
     """Columns of ``slot_feats`` that consumers read by name."""
 
+    QUANTILE = 3
     CPU = 5
     RAM = 6
     DEADLINE = 8
