@@ -216,10 +216,16 @@ class MetaverseDagEnv(SimultaneousEnv):
 
     # --- planner -----------------------------------------------------------------------------
     def _plan_context(
-        self, event: PlanEvent, agents: np.ndarray, nodes: np.ndarray, slots: np.ndarray, place: np.ndarray
+        self,
+        event: PlanEvent,
+        agents: np.ndarray,
+        nodes: np.ndarray,
+        links: np.ndarray,
+        slots: np.ndarray,
+        place: np.ndarray,
     ) -> PlanContext:
-        """The planner's view of the current state. Shapes: nodes (K, O, 14), slots (K, S, 12) features,
-        place (K, S, O) masks."""
+        """The planner's view of the current state. Shapes: nodes (K, O, 14), links (K, L, 6), slots
+        (K, S, 12) features, place (K, S, O) masks."""
         layout, tpl, cap = self.layout, self.templates, self.option_capacity
         c, m = layout.slot_class, layout.slot_ms
         last_rho = np.zeros((self.net.num_regions, layout.num_slots)) if self.last is None else None
@@ -240,6 +246,9 @@ class MetaverseDagEnv(SimultaneousEnv):
             util=nodes[..., NodeCol.CPU_UTIL].astype(np.float64),
             up=nodes[..., NodeCol.UP] > 0,
             centroid_delay_s=nodes[..., NodeCol.CENTROID_DELAY] * DELAY_REF_S,
+            link_index=self.options.link_index,
+            link_valid=self.options.link_ids >= 0,
+            link_feats=links,
             place_mask=place,
             telemetry=self.telemetry.copy(),
             slot_class=c,
@@ -256,6 +265,7 @@ class MetaverseDagEnv(SimultaneousEnv):
             parents=tpl.parents,
             num_ms=tpl.num_ms,
             demand_tier=demand_tiers(tpl.cpu),
+            deadline_s=tpl.deadline_s,
             choice=self.choice.copy(),
             r_max=layout.r_max,
             static_weights=OMEGA.copy(),
@@ -333,7 +343,7 @@ class MetaverseDagEnv(SimultaneousEnv):
             self.planning.finish_episode()
         else:
             self.planning.refresh(
-                self.t, lambda event, agents: self._plan_context(event, agents, nodes, slots, place)
+                self.t, lambda event, agents: self._plan_context(event, agents, nodes, links, slots, place)
             )
         self.guidance = self.planning.guidance()
         regions, global_kpis = self._region_vectors(live, self.guidance)

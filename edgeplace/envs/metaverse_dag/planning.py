@@ -205,6 +205,7 @@ class PlanningLoop:
                 slot_rho=window.slot_rho / n,
                 slot_sojourn_s=window.slot_sojourn_s / n,
                 steps=n,
+                duration_s=n * self.step_s,
             )
         )
 

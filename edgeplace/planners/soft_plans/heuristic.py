@@ -27,25 +27,39 @@ INITIAL_R_HAT = 0.5
 
 def heuristic_bindings(context: PlanContext, region: int) -> np.ndarray:
     """p_heur of one region: softmax of -(util + delay to the load centroid / 1 ms) / .2 over each slot's
-    allowed hosts; slots beyond the replicas their microservice needs put .9 on NONE.
+    allowed hosts, then :func:`spare_replicas_to_none`.
 
     Shapes: -> (S, O) float64, rows summing to 1 over the slot's allowed options.
     """
     allowed = context.place_mask[region]  # (S, O)
-    none = context.num_options - 1
     hosts = allowed.copy()
-    hosts[:, none] = False
+    hosts[:, -1] = False
     score = -(context.util[region] + context.centroid_delay_s[region] / DELAY_UNIT_S) / HEUR_TEMPERATURE
     logits = np.where(hosts, score[None, :], -np.inf)
     top = logits.max(axis=1, keepdims=True)
     weights = np.where(hosts, np.exp(logits - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    return spare_replicas_to_none(weights, context, region)
+
+
+def spare_replicas_to_none(weights: np.ndarray, context: PlanContext, region: int) -> np.ndarray:
+    """Normalise non-negative binding weights over each slot's allowed options, with the replica rule:
+    slots beyond the n*_m = clip(ceil(load_m / .6), 1, R_max) replicas their microservice needs put .9 on
+    NONE; slots with no weight on any allowed host (padding) go to NONE.
+
+    Shapes: weights (S, O) -> (S, O) float64.
+    """
+    allowed = context.place_mask[region]
+    none = context.num_options - 1
+    hosts = allowed.copy()
+    hosts[:, none] = False
+    weights = np.where(hosts, weights, 0.0)
     total = weights.sum(axis=1, keepdims=True)
     p = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     needed = np.clip(np.ceil(context.slot_load[region] / TARGET_RHO), 1, context.r_max)
     spare = (context.slot_rep >= needed) & allowed[:, none]
     p = np.where(spare[:, None], (1 - SPARE_NONE_MASS) * p, p)
     p[:, none] = np.where(spare, SPARE_NONE_MASS, 0.0)
-    only_none = total[:, 0] <= 0  # padding slots, or nowhere to host: NONE (where allowed)
+    only_none = total[:, 0] <= 0
     p[only_none] = 0.0
     p[only_none, none] = 1.0
     mass = p.sum(axis=1, keepdims=True)

@@ -8,7 +8,7 @@ Everything is numpy. Option indices follow the env's per-region option list: the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
@@ -52,6 +52,8 @@ class PlanContext:
         capacity, free: (K, O, 2) vCPU and RAM GB (0 on padding and NONE).
         util: (K, O) reserved cpu share; up: (K, O) bool; centroid_delay_s: (K, O) delay to the region's
             load centroid, s.
+        link_index: (K, 2, L) int64 option indices of each region link's ends; link_valid: (K, L) bool;
+            link_feats: (K, L, 6) free slice bandwidth (3), util, delay / 10 ms, up (the observation's).
         place_mask: (K, S, O) bool, the env's place masks.
         telemetry: (K, 6, 5) the last 6 steps of :data:`TELEMETRY_SERIES` (zeros before the first).
         slot_class, slot_ms, slot_rep: (S,) int64; slot_valid: (S,) bool; slot_cpu, slot_ram_gb: (S,);
@@ -59,7 +61,7 @@ class PlanContext:
             CPU load the slot's microservice carried last step (sum of its replicas' rho), 0 at reset.
         edge_src, edge_dst: (E,) slots of replica 0 of each DAG edge's ends; edge_valid: (E,) bool.
         parents: (C, M, M) bool, ``parents[c, j, i]``: i -> j; num_ms: (C,) int64; demand_tier: (C, M)
-            int64 0 light, 1 medium, 2 heavy.
+            int64 0 light, 1 medium, 2 heavy; deadline_s: (C,) the episode's class deadlines l^max, s.
         choice: (K, S) int64 current option of every slot.
         r_max: replica slots per microservice.
         static_weights: (4,) Eq. 13's omega; static_phi: phi0.
@@ -78,6 +80,9 @@ class PlanContext:
     util: np.ndarray
     up: np.ndarray
     centroid_delay_s: np.ndarray
+    link_index: np.ndarray
+    link_valid: np.ndarray
+    link_feats: np.ndarray
     place_mask: np.ndarray
     telemetry: np.ndarray
     slot_class: np.ndarray
@@ -94,6 +99,7 @@ class PlanContext:
     parents: np.ndarray
     num_ms: np.ndarray
     demand_tier: np.ndarray
+    deadline_s: np.ndarray
     choice: np.ndarray
     r_max: int
     static_weights: np.ndarray
@@ -158,7 +164,8 @@ class WindowOutcome:
     slot_rho: np.ndarray
     slot_sojourn_s: np.ndarray
     steps: int
-    extras: dict[str, float] = field(default_factory=dict)
+    duration_s: float
+    """Simulated seconds the window lasted."""
 
 
 class SoftPlanner(Protocol):
