@@ -79,6 +79,14 @@ class MetaverseDagConfig:
     fail_fraction: float = 0.0
     """Share of the edge servers that fail at ``fail_step`` (and stay down)."""
     fail_step: int = 0
+    surge_factor: float = 1.0
+    """Fig. 7b's surge: the dense-zone ES rates are multiplied by this from ``surge_step`` for
+    ``surge_steps`` steps (1: no surge)."""
+    surge_step: int = 0
+    surge_steps: int = 2
+    carry_over: bool = False
+    """Consecutive windows (spec c's 24-h evaluation): each reset after the first keeps the DAG templates,
+    the placement and the routes and starts where the last episode's clock ended."""
     max_region_es: int | None = None
     """Observation padding: edge servers per region (None: the network's largest region)."""
     planner: str = "none"
@@ -132,8 +140,16 @@ class MetaverseDagConfig:
             raise ValueError(f"{_WHERE}: planner must be a planner name, got {self.planner!r}")
         if self.planner_options is not None and not isinstance(self.planner_options, Mapping):
             raise ValueError(f"{_WHERE}: planner_options must be a mapping, got {self.planner_options!r}")
-        if not isinstance(self.shaping, bool):
-            raise ValueError(f"{_WHERE}: shaping must be true or false, got {self.shaping!r}")
+        for name in ("shaping", "carry_over"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{_WHERE}: {name} must be true or false, got {getattr(self, name)!r}")
+        if self.surge_factor < 1.0:
+            raise ValueError(f"{_WHERE}: surge_factor must be >= 1, got {self.surge_factor!r}")
+        if not (0 <= self.surge_step < self.horizon and self.surge_steps >= 1):
+            raise ValueError(
+                f"{_WHERE}: surge_step must be in [0, horizon) and surge_steps >= 1, "
+                f"got {self.surge_step}, {self.surge_steps}"
+            )
         for name in ("plan_period_s", "trust_alpha"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{_WHERE}: {name} must be > 0, got {getattr(self, name)!r}")
@@ -178,6 +194,13 @@ class MetaverseDagConfig:
     def r_max(self) -> int:
         """Replica slots per microservice."""
         return COMPLEXITY_PRESETS[self.complexity][1] if self.complexity else self.spec_preset.r_max
+
+    @property
+    def disturbance_step(self) -> int | None:
+        """The step a failure or a surge starts at (None: neither)."""
+        steps = [self.fail_step] if self.fail_fraction > 0 else []
+        steps += [self.surge_step] if self.surge_factor > 1 else []
+        return min(steps) if steps else None
 
     @property
     def num_samples(self) -> int:

@@ -54,6 +54,7 @@ from edgeplace.planners.soft_plans import (
     Tier,
     make_planner,
 )
+from edgeplace.topology.generators import CellZone
 from edgeplace.workloads.metaverse_dag import (
     CLASS_SHARES,
     ArrivalProcess,
@@ -99,6 +100,8 @@ class MetaverseDagEnv(SimultaneousEnv):
         )
         self.cross = cross_region_shares(self.net.xy_km[self.net.num_es : self.net.num_es + k])
         self.served_share = self.cross[self.net.region[es]]  # (n, K)
+        self.dense_es = self.net.zone[es] == CellZone.DENSE
+        self._next_hour: float | None = None
         self.planning = PlanningLoop(
             make_planner(self.cfg.planner, seed=self.cfg.network_seed, options=self.cfg.planner_options),
             k,
@@ -121,8 +124,13 @@ class MetaverseDagEnv(SimultaneousEnv):
     # --- episode -----------------------------------------------------------------------------
     def _begin_episode(self) -> None:
         cfg, net, k = self.cfg, self.net, self.net.num_regions
-        start_hour = float(self.rng.uniform(0.0, 24.0)) if cfg.start_hour is None else cfg.start_hour
-        self.templates = sample_templates(self.rng, cfg.ms_counts, self.layout.padded_ms)
+        carried = cfg.carry_over and self._next_hour is not None
+        if carried:
+            start_hour = self._next_hour
+        else:
+            start_hour = float(self.rng.uniform(0.0, 24.0)) if cfg.start_hour is None else cfg.start_hour
+            self.templates = sample_templates(self.rng, cfg.ms_counts, self.layout.padded_ms)
+        self._next_hour = (start_hour + cfg.horizon * cfg.step_s / 3600.0) % 24.0
         es = slice(0, net.num_es)
         self.arrivals = ArrivalProcess(
             self.rng,
@@ -143,13 +151,16 @@ class MetaverseDagEnv(SimultaneousEnv):
         self.fits = (net.vcpu[:, None] >= self.templates.cpu[c, m][None]) & (
             net.ram_gb[:, None] >= self.templates.ram_gb[c, m][None]
         )
-        self.choice = np.where(
-            (self.layout.slot_rep == 0) & self.slot_valid, self.options.ec_option, self.options.none_option
-        )[None, :].repeat(k, axis=0)
-        self.pattern = np.zeros((k, self.layout.num_edges), np.int64)
+        if not carried:
+            self.choice = np.where(
+                (self.layout.slot_rep == 0) & self.slot_valid,
+                self.options.ec_option,
+                self.options.none_option,
+            )[None, :].repeat(k, axis=0)
+            self.pattern = np.zeros((k, self.layout.num_edges), np.int64)
         self.last: StepOutcome | None = None
         self.last_metrics: StepMetrics | None = None
-        self.log = KpiLog()
+        self.log = KpiLog(cfg.disturbance_step, cfg.step_s)
         self.telemetry = np.zeros((k, TELEMETRY_STEPS, len(TELEMETRY_SERIES)))
         self.planning.begin_episode()
 
@@ -166,7 +177,7 @@ class MetaverseDagEnv(SimultaneousEnv):
         moved = (previous >= 0) & (node >= 0) & (previous != node)
         if self.cfg.fail_fraction > 0 and self.t == self.cfg.fail_step:
             self.node_up &= ~self.failing
-        rates = self.arrivals.rates(self.t * self.cfg.step_s)
+        rates = self._rates()
         served = rates[:, None] * self.served_share  # (n, K)
         requests = sample_requests(self.rng, served, self.cfg.num_samples)
         deployment = Deployment(
@@ -189,6 +200,14 @@ class MetaverseDagEnv(SimultaneousEnv):
         self._record_step(rates)
         rewards = dict(zip(self.possible_agents, reward.tolist(), strict=True))
         return rewards, {}
+
+    def _rates(self) -> np.ndarray:
+        """Every ES's arrival rate at step ``t``, with Fig. 7b's surge on the dense zone. Shapes: (n,)."""
+        rates = self.arrivals.rates(self.t * self.cfg.step_s)
+        cfg = self.cfg
+        if cfg.surge_factor > 1 and cfg.surge_step <= self.t < cfg.surge_step + cfg.surge_steps:
+            rates = np.where(self.dense_es, rates * cfg.surge_factor, rates)
+        return rates
 
     def _record_step(self, rates: np.ndarray) -> None:
         """Roll the step into the telemetry the planner reads and hand it to the planning loop."""
@@ -281,7 +300,7 @@ class MetaverseDagEnv(SimultaneousEnv):
             choice=self.choice,
             pattern=self.pattern,
             node_up=self.node_up,
-            es_rate=self.arrivals.rates(self.t * self.cfg.step_s),
+            es_rate=self._rates(),
             slot_rho=np.zeros((k, s)) if last is None else self.layout.per_slot(last.rho),
             slot_sojourn_s=np.zeros((k, s)) if last is None else self.layout.per_slot(last.sojourn_s),
             link_rho=np.zeros_like(self.net.slice_bw_mbps) if last is None else last.link_rho,

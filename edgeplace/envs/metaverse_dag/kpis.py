@@ -39,6 +39,14 @@ class MvKpi(StrEnum):
     """Replicas moved between nodes, total over the episode."""
     CLOUD_SHARE = "cloud_share"
     """Share of running replicas on the cloud."""
+    RECOVERY_S = "recovery_s"
+    """Fig. 7: seconds from the disturbance (failure or surge) until the first step from which success is
+    >= 99 % of its pre-disturbance mean and latency <= 1.1x its pre-disturbance mean for the rest of the
+    episode; the time to the episode's end if never (censored); 0 without a disturbance or before any
+    undisturbed step."""
+    PEAK_LATENCY_RATIO = "peak_latency_ratio"
+    """Fig. 7b: the highest step mean latency from the disturbance on over its pre-disturbance mean (1
+    without a disturbance)."""
 
 
 EPISODE_KPIS = tuple(MvKpi)
@@ -56,10 +64,20 @@ _MEANS = {
 }
 
 
-class KpiLog:
-    """The steps of one episode, reduced to :data:`EPISODE_KPIS` at its end."""
+RECOVERED_SUCCESS = 0.99
+RECOVERED_LATENCY = 1.1
 
-    def __init__(self) -> None:
+
+class KpiLog:
+    """The steps of one episode, reduced to :data:`EPISODE_KPIS` at its end.
+
+    Args:
+        disturbance_step: the step a failure or surge starts at (None: undisturbed).
+        step_s: seconds per step.
+    """
+
+    def __init__(self, disturbance_step: int | None = None, step_s: float = 10.0) -> None:
+        self.disturbance_step, self.step_s = disturbance_step, step_s
         self.metrics: list[StepMetrics] = []
         self.latency_s: list[np.ndarray] = []
         self.migrations = 0
@@ -81,4 +99,20 @@ class KpiLog:
         values[MvKpi.MEAN_LATENCY_MS] = float(latency_ms.mean())
         values[MvKpi.P95_LATENCY_MS] = float(np.percentile(latency_ms, 95))
         values[MvKpi.MIGRATIONS] = float(self.migrations)
+        values[MvKpi.RECOVERY_S], values[MvKpi.PEAK_LATENCY_RATIO] = self.recovery()
         return {str(kpi): values[kpi] for kpi in EPISODE_KPIS}
+
+    def recovery(self) -> tuple[float, float]:
+        """(recovery seconds, peak latency ratio) of the disturbance (see :class:`MvKpi`)."""
+        start = self.disturbance_step
+        if start is None or start == 0 or start >= len(self.metrics):
+            return 0.0, 1.0
+        latency = np.array([m.latency_s for m in self.metrics])
+        success = np.array([m.success for m in self.metrics])
+        base_latency, base_success = latency[:start].mean(), success[:start].mean()
+        good = (success[start:] >= RECOVERED_SUCCESS * base_success) & (
+            latency[start:] <= RECOVERED_LATENCY * base_latency
+        )
+        bad = np.flatnonzero(~good)
+        steps = 0 if bad.size == 0 else int(bad[-1]) + 1  # recovered from the step after the last bad one
+        return steps * self.step_s, float(latency[start:].max() / base_latency)

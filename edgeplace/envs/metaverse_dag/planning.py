@@ -170,10 +170,11 @@ class PlanningLoop:
                     taken |= hit
             self.pending = {}
         for event, agents in due.items():
+            for k in agents.tolist():
+                self._close(k)
             context = make_context(event, agents)
             plans = self.planner.plan(context)
             for k in agents.tolist():
-                self._close(k)
                 self._install(k, plans[k], context)
             self.last_call[agents] = step
 
