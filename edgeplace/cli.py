@@ -259,6 +259,35 @@ def quickstart(
     run_quickstart(out, timesteps=timesteps, episodes=episodes, console=console)
 
 
+planners_app = typer.Typer(no_args_is_help=True, help="Soft planners: build a planner's memory.")
+app.add_typer(planners_app, name="planners")
+
+
+@planners_app.command("build-memory")
+def build_memory(
+    scenario: Annotated[str, typer.Argument(help="Scenario id whose planner has a memory (metaverse-dag)")],
+    out: Annotated[Path, typer.Option(help="Memory directory (pass it as planner_options.memory_dir)")],
+    windows: Annotated[int | None, typer.Option(help="Traces to record [default: the preset's]")] = None,
+    preset: Annotated[str | None, typer.Option(help="Env preset (small | paper)")] = None,
+    seed: int = 0,
+    epochs: Annotated[int, typer.Option(help="Scorer training epochs on the recorded traces")] = 20,
+) -> None:
+    """Record baseline rollouts as planner traces, fit the planner's scorer on them and save both."""
+    from edgeplace.scenarios import get_scenario, scenarios
+
+    spec = get_scenario(scenario)
+    if spec.planner_memory is None:
+        having = [s.scenario_id for s in scenarios() if s.planner_memory is not None]
+        raise ValueError(
+            f"scenario {scenario!r} has no planner memory to build; scenarios with one: {having}"
+        )
+    env_config = {} if preset is None else {"preset": preset}
+    path = spec.planner_memory(
+        out, windows=windows, env_config=env_config, seed=seed, epochs=epochs, console=console
+    )
+    console.print(f"memory: {path}")
+
+
 #: Errors a user can cause with bad input; reported as one line instead of a traceback.
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError)
 

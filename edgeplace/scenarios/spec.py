@@ -123,6 +123,8 @@ class ScenarioSpec:
         has_splits: the env takes ``split`` (train/test request streams) in its config.
         agents_config: maps a number of agents (``--agents``) to env config entries; None when the
             topology and workload fix the agents.
+        planner_memory: builds its planner's memory from rollouts (``edgeplace planners build-memory``):
+            ``(out, *, windows, env_config, seed, epochs, console) -> out``; None when it has none.
     """
 
     scenario_id: str
@@ -141,6 +143,7 @@ class ScenarioSpec:
     sweep_files: tuple[str, ...] = ()
     has_splits: bool = False
     agents_config: Callable[[int], dict[str, Any]] | None = None
+    planner_memory: Callable[..., Path] | None = None
 
     def __post_init__(self) -> None:
         where = f"scenario {self.scenario_id!r}"

@@ -12,6 +12,7 @@ from edgeplace.planners.soft_plans.protocol import SoftPlanner
 NO_PLANNER = "none"
 PLANNERS: dict[str, str] = {
     "heuristic": "edgeplace.planners.soft_plans.heuristic:HeuristicPlanner",
+    "memory": "edgeplace.planners.soft_plans.memory:MemoryPlanner",
     "http": "edgeplace.planners.soft_plans.http:HttpPlanner",
 }
 """Backend name -> ``"module:Class"``; each class takes ``(seed, options)``."""
