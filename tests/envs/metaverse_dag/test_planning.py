@@ -3,6 +3,9 @@ trust, blended rewards and the guidance in the observation."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -122,3 +125,19 @@ def test_static_guidance_gives_the_eq_20_reward():
     guidance = Guidance.static(env.net.num_regions)
     assert np.allclose(guidance.rewards(env.last_metrics), env.last_metrics.reward)
     assert list(rewards[-1].values()) == pytest.approx(env.last_metrics.reward.tolist())
+
+
+def test_the_env_resolves_its_planner_lazily_without_importing_torch_models():
+    """Building and stepping the env with a numpy planner loads none of the package's torch code (the
+    models, the memory backend) nor the http backend. (RLlib's MultiAgentEnv itself imports torch.)"""
+    code = (
+        "import sys\n"
+        "from edgeplace.envs.metaverse_dag import MetaverseDagEnv\n"
+        "env = MetaverseDagEnv({'horizon': 2, 'planner': 'heuristic'})\n"
+        "env.reset(seed=0)\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('edgeplace.models', 'edgeplace.algos')) "
+        "or 'soft_plans.memory' in m or 'soft_plans.http' in m)\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
