@@ -24,20 +24,25 @@ TopologyOpt = Annotated[
         help="Topology URI, e.g. genai-edge:S1 (shipped), genai-edge:DIR, gml:FILE, waxman:nodes=20"
     ),
 ]
+EnvOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Env config entry KEY=VALUE (YAML value), e.g. planner=heuristic (repeat)"),
+]
 AddressOpt = Annotated[
     str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS or local Ray)")
 ]
 
 
-def _algo_options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs; values are read as YAML scalars (``0.5``, ``false``, ``[1, 2]``)."""
+def _key_values(pairs: list[str], option: str) -> dict[str, object]:
+    """``KEY=VALUE`` pairs of ``option``; values are read as YAML (``0.5``, ``false``, ``[1, 2]``,
+    ``{memory_dir: runs/x}``)."""
     import yaml
 
     options: dict[str, object] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise typer.BadParameter(f"--algo-option takes KEY=VALUE, got {pair!r}")
+            raise typer.BadParameter(f"{option} takes KEY=VALUE, got {pair!r}")
         options[key.strip()] = yaml.safe_load(value)
     return options
 
@@ -89,6 +94,7 @@ def train(
     algo_option: Annotated[
         list[str] | None, typer.Option(help="Algorithm setting KEY=VALUE, e.g. top_k_ratio=1.0 (repeat)")
     ] = None,
+    env_option: EnvOptionOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT's latest checkpoint")] = False,
     address: AddressOpt = None,
 ) -> None:
@@ -105,6 +111,7 @@ def train(
 
     spec = get_scenario(scenario)
     env_config = spec.env_config(topology=topology, split="train", max_nodes=max_nodes, agents=agents)
+    env_config.update(_key_values(env_option or [], "--env-option"))
     given = {
         "num_envs_per_env_runner": envs_per_runner, "train_batch_size": batch, "minibatch_size": minibatch,
         "num_epochs": epochs,
@@ -113,7 +120,7 @@ def train(
     config = TrainConfig(**{
         **spec.algorithm(algo).train_defaults, **given,
         "scenario": scenario, "algo": algo, "seed": seed, "timesteps": timesteps, "module_sharing": sharing,
-        "env_config": env_config, "algo_options": _algo_options(algo_option or []),
+        "env_config": env_config, "algo_options": _key_values(algo_option or [], "--algo-option"),
         "num_env_runners": env_runners, "num_gpus_per_learner": gpus_per_learner,
     })  # fmt: skip
     ensure_ray(address)
@@ -146,6 +153,7 @@ def evaluate(
     reference: Annotated[
         str | None, typer.Option(help="Policy name the others are compared with (paired tests)")
     ] = None,
+    env_option: EnvOptionOpt = None,
 ) -> None:
     """Run policies on identical request streams; write a table with bootstrap CIs and bar plots."""
     from edgeplace.algos.policies import resolve_policy
@@ -159,6 +167,7 @@ def evaluate(
     env_config = get_scenario(scenario).env_config(
         topology=topology, split=split, max_nodes=max_nodes, agents=agents
     )
+    env_config.update(_key_values(env_option or [], "--env-option"))
     policies = [resolve_policy(spec, scenario, seed=seed_list[0], env_config=env_config) for spec in policy]
     sets = distinct_request_sets(scenario, env_config)
     episodes = episodes or sets or DEFAULT_EPISODES

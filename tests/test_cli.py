@@ -76,3 +76,23 @@ def test_train_writes_checkpoints_under_a_relative_out(tmp_path, monkeypatch):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "runs" / "relative" / "checkpoints" / "LATEST").is_file()
+
+
+def test_env_options_reach_the_evaluated_env(tmp_path):
+    args = ["evaluate", "metaverse-dag", "--policy", "greedy", "--episodes", "1", "--out", str(tmp_path)]
+    result = runner.invoke(app, [*args, "--env-option", "horizon=3", "--env-option", "planner=heuristic"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*args, "--env-option", "planner=oracle"])
+    assert result.exit_code != 0 and "unknown planner 'oracle'" in str(result.exception)
+    result = runner.invoke(app, [*args, "--env-option", "horizon"])
+    assert result.exit_code != 0 and "--env-option takes KEY=VALUE" in result.output
+
+
+def test_build_memory_writes_a_planner_memory_and_names_scenarios_without_one(tmp_path):
+    out = tmp_path / "memory"
+    budget = ["--windows", "8", "--epochs", "1"]
+    result = runner.invoke(app, ["planners", "build-memory", "metaverse-dag", *budget, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "fit_report.json").read_text())["windows"] >= 8
+    result = runner.invoke(app, ["planners", "build-memory", "genai-chain", "--out", str(out)])
+    assert result.exit_code != 0 and "scenarios with one: ['metaverse-dag']" in str(result.exception)

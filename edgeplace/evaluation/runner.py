@@ -22,7 +22,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from edgeplace.envs.base import ALL_AGENTS, EPISODE_INDEX_OPTION, KPI_INFO_KEY, ScenarioEnv
 from edgeplace.evaluation.design import EPISODE, REQUEST_SET, SEED
 from edgeplace.evaluation.statistics import POLICY
-from edgeplace.policy import Policy
+from edgeplace.policy import Policy, act_in_streams, reset_streams
 from edgeplace.scenarios import get_scenario
 
 #: Episodes per seed where the env draws every episode's requests afresh (see `episodes_per_seed`).
@@ -66,6 +66,7 @@ def run_episodes(
     def start(slot: _Slot) -> None:
         nonlocal next_episode
         slot.episode, next_episode = next_episode, next_episode + 1
+        reset_streams(policy, [id(slot)])  # a recurrent policy forgets the slot's last episode
         slot.observations, _ = slot.env.reset(
             seed=episode_seed(seed, slot.episode), options={EPISODE_INDEX_OPTION: slot.episode}
         )
@@ -75,8 +76,11 @@ def run_episodes(
     active = list(slots)
     while active:
         keys = [(slot, agent) for slot in active for agent in slot.observations]
-        actions = policy.act_batch(
-            [agent for _, agent in keys], [slot.observations[agent] for slot, agent in keys]
+        actions = act_in_streams(
+            policy,
+            [id(slot) for slot, _ in keys],
+            [agent for _, agent in keys],
+            [slot.observations[agent] for slot, agent in keys],
         )
         per_slot: dict[int, dict[str, Any]] = {}
         for (slot, agent), action in zip(keys, actions, strict=True):  # action: scalar or (K,) sub-actions

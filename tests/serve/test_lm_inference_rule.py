@@ -175,7 +175,7 @@ def test_rule_spellings_parse_from_text_and_mappings():
     ("spelling", "message"),
     [
         ("rule:genai-chain", "the genai-chain placer serves no rule controller"),
-        ("rule:metaverse-dag", "scenario 'metaverse-dag' has no Serve placer"),
+        ("rule:metaverse-dag", "the metaverse-dag placer serves no rule controller"),
         ("rule:lm-inference:rf", "does not serve rule controller 'rf'"),
         ("rule:lm-inference,rule:lm-inference:ma-rule", "policy name 'ma-rule' is used twice"),
     ],

@@ -15,36 +15,29 @@ from typing import Any
 import numpy as np
 
 from edgeplace.envs.base import Observation
-from edgeplace.envs.metaverse_dag.config import K_MAX, MetaverseDagConfig
-from edgeplace.envs.metaverse_dag.encode import (
-    DELAY_REF_S,
-    LiveState,
-    edge_features,
-    edge_slot_index,
-    link_features,
-    node_features,
-    slot_features,
-)
+from edgeplace.envs.metaverse_dag.config import MetaverseDagConfig
+from edgeplace.envs.metaverse_dag.encode import DELAY_REF_S, LiveState, edge_slot_index
 from edgeplace.envs.metaverse_dag.fluid import Deployment, StepOutcome, evaluate
-from edgeplace.envs.metaverse_dag.guidance import Guidance
 from edgeplace.envs.metaverse_dag.kpis import KpiLog
 from edgeplace.envs.metaverse_dag.layout import SlotLayout
 from edgeplace.envs.metaverse_dag.metrics import LATENCY_REF_S, OMEGA, PHI0, StepMetrics, step_metrics
 from edgeplace.envs.metaverse_dag.network import load_network
 from edgeplace.envs.metaverse_dag.observation import (
     GLOBAL_DIM,
-    REGION_DIM,
-    MvObsKey,
     NodeCol,
     SlotCol,
-    action_masks,
     action_space,
     observation_space,
-    place_allowed,
-    route_allowed,
 )
 from edgeplace.envs.metaverse_dag.options import NONE, RegionOptions
 from edgeplace.envs.metaverse_dag.planning import PlanningLoop, StepRecord
+from edgeplace.envs.metaverse_dag.state_view import (
+    KPI_DIM,
+    DagObserver,
+    DagWorkload,
+    PlannerInputs,
+    RegionSignals,
+)
 from edgeplace.envs.simultaneous import SimultaneousEnv
 from edgeplace.planners.soft_plans import (
     TELEMETRY_SERIES,
@@ -87,6 +80,7 @@ class MetaverseDagEnv(SimultaneousEnv):
         self.net = load_network(self.cfg)
         self.layout = SlotLayout.of(self.cfg.max_ms, self.cfg.r_max)
         self.options = RegionOptions.of(self.net, self.cfg.max_region_es)
+        self.observer = DagObserver(self.net, self.options, self.layout)
         k, s, e = self.net.num_regions, self.layout.num_slots, self.layout.num_edges
         self.possible_agents = agent_ids(k)
         self.agents = list(self.possible_agents)
@@ -145,12 +139,8 @@ class MetaverseDagEnv(SimultaneousEnv):
             [failed_servers(self.rng, net.num_es, cfg.fail_fraction), np.zeros(k + 1, bool)]
         )
         self.node_up = np.ones(net.num_nodes, bool)
-        self.slot_valid = self.layout.slot_valid(self.templates)
-        self.edges = self.layout.edges(self.templates)
-        c, m = self.layout.slot_class, self.layout.slot_ms
-        self.fits = (net.vcpu[:, None] >= self.templates.cpu[c, m][None]) & (
-            net.ram_gb[:, None] >= self.templates.ram_gb[c, m][None]
-        )
+        self.workload = DagWorkload.of(net, self.layout, self.templates)
+        self.slot_valid, self.edges = self.workload.slot_valid, self.workload.edges
         if not carried:
             self.choice = np.where(
                 (self.layout.slot_rep == 0) & self.slot_valid,
@@ -306,17 +296,11 @@ class MetaverseDagEnv(SimultaneousEnv):
             link_rho=np.zeros_like(self.net.slice_bw_mbps) if last is None else last.link_rho,
         )
 
-    def _region_vectors(self, live: LiveState, guidance: Guidance) -> tuple[np.ndarray, np.ndarray]:
-        """Section c's ``region`` vector of every agent and the global KPIs. Shapes: (K, 19), (6,)."""
-        net, k = self.net, self.net.num_regions
-        m = self.last_metrics
-        es_region = net.region[: net.num_es]
-        count = np.bincount(es_region, minlength=k)
-        rate = np.bincount(es_region, live.es_rate, minlength=k) / (_RATE_REF * np.maximum(count, 1))
-        outage = np.bincount(es_region, ~self.node_up[: net.num_es], minlength=k) > 0
-        hour = self.arrivals.hour(self.t * self.cfg.step_s) * 2 * np.pi / 24
+    def _signals(self) -> RegionSignals:
+        """The last step's KPIs, the bursts and the clock, as the region vectors read them."""
+        m, k = self.last_metrics, self.net.num_regions
         if m is None:
-            kpis, r_g, global_kpis = np.zeros((k, 5)), 0.0, np.zeros(GLOBAL_DIM)
+            kpis, global_kpis, r_g = np.zeros((k, KPI_DIM)), np.zeros(GLOBAL_DIM), 0.0
         else:
             kpis = np.column_stack(
                 [
@@ -331,59 +315,31 @@ class MetaverseDagEnv(SimultaneousEnv):
             global_kpis = np.array(
                 [m.latency_s / LATENCY_REF_S, m.violations, m.success, m.lb, m.r_tot_ratio, m.sigma_r]
             )
-        clock = np.array([r_g, np.sin(hour), np.cos(hour), self.t / self.cfg.horizon])
-        vectors = np.column_stack(
-            [
-                kpis,
-                rate,
-                self.arrivals.bursts.on,
-                outage,
-                np.broadcast_to(clock, (k, clock.size)),
-                guidance.kappa,
-                guidance.phi,
-                guidance.omega,
-                self.planning.r_hat,
-            ]
+        return RegionSignals(
+            kpis=kpis,
+            global_kpis=global_kpis,
+            r_g=r_g,
+            burst=self.arrivals.bursts.on,
+            hour=self.arrivals.hour(self.t * self.cfg.step_s),
+            progress=self.t / self.cfg.horizon,
         )
-        return vectors, global_kpis
 
     def _observe(self) -> dict[str, Observation]:
-        net, opts, k = self.net, self.options, self.net.num_regions
         live = self._live()
-        nodes = node_features(net, opts, self.layout, self.templates, live)
-        links = link_features(net, opts, live)
-        slots = slot_features(self.layout, opts, self.templates, live, self.slot_valid)
-        edges = edge_features(self.layout, self.templates, self.edges, self.pattern)
-        edge_index = edge_slot_index(self.layout, self.edges)
-        place = place_allowed(
-            opts.option_node, self.node_up, self.fits, self.slot_valid, self.layout.slot_rep
-        )
+        features = self.observer.features(self.workload, live)
         if self.t >= self.horizon:
             self.planning.finish_episode()
         else:
             self.planning.refresh(
-                self.t, lambda event, agents: self._plan_context(event, agents, nodes, links, slots, place)
+                self.t,
+                lambda event, agents: self._plan_context(
+                    event, agents, features.nodes, features.links, features.slots, features.place
+                ),
             )
         self.guidance = self.planning.guidance()
-        regions, global_kpis = self._region_vectors(live, self.guidance)
-        all_regions = np.zeros((K_MAX, REGION_DIM))
-        all_regions[:k] = regions
-        shared_state = np.concatenate([all_regions.ravel(), global_kpis])
-        masks = action_masks(place, route_allowed(k, self.edges[2]))
-        prior = self.planning.prior(place)
-        observations = {}
-        for index, agent in enumerate(self.possible_agents):
-            observations[agent] = {
-                MvObsKey.NODE_FEATS: nodes[index],
-                MvObsKey.LINK_FEATS: links[index],
-                MvObsKey.LINK_INDEX: opts.link_index[index],
-                MvObsKey.SLOT_FEATS: slots[index],
-                MvObsKey.EDGE_FEATS: edges[index],
-                MvObsKey.EDGE_INDEX: edge_index,
-                MvObsKey.REGION: regions[index].astype(np.float32),
-                MvObsKey.PLAN_Z: self.planning.z_plan[index],
-                MvObsKey.PLAN_PRIOR: prior[index],
-                MvObsKey.ACTION_MASK: masks[index],
-                MvObsKey.STATE: np.concatenate([shared_state, np.eye(K_MAX)[index]]).astype(np.float32),
-            }
-        return observations
+        planner = PlannerInputs(
+            self.guidance, self.planning.r_hat, self.planning.z_plan, self.planning.prior(features.place)
+        )
+        regions, global_kpis = self.observer.region_vectors(live, self._signals(), planner)
+        observations = self.observer.observations(features, regions, global_kpis, planner)
+        return dict(zip(self.possible_agents, observations, strict=True))
