@@ -20,7 +20,8 @@ class MvKpi(StrEnum):
     """r^k (Eq. 20), mean over agents and steps."""
     MEAN_LATENCY_MS = "mean_latency_ms"
     P95_LATENCY_MS = "p95_latency_ms"
-    """Over every sampled request of the episode."""
+    P99_LATENCY_MS = "p99_latency_ms"
+    """Over every sampled request of the episode (Table 4's tail latencies)."""
     VIOLATION_RATE = "violation_rate"
     SUCCESS_PROB = "success_prob"
     """P-bar (Eq. 18)."""
@@ -98,6 +99,7 @@ class KpiLog:
         values[MvKpi.REWARD] = float(np.mean([m.reward.mean() for m in self.metrics]))
         values[MvKpi.MEAN_LATENCY_MS] = float(latency_ms.mean())
         values[MvKpi.P95_LATENCY_MS] = float(np.percentile(latency_ms, 95))
+        values[MvKpi.P99_LATENCY_MS] = float(np.percentile(latency_ms, 99))
         values[MvKpi.MIGRATIONS] = float(self.migrations)
         values[MvKpi.RECOVERY_S], values[MvKpi.PEAK_LATENCY_RATIO] = self.recovery()
         return {str(kpi): values[kpi] for kpi in EPISODE_KPIS}
