@@ -28,6 +28,25 @@ def masked_max(x: Tensor, valid: Tensor) -> Tensor:
     return torch.where(valid.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
 
 
+def agent_plan_weights(agent_slots: int, plan_dim: int, plan_width: int) -> nn.Parameter | None:
+    """One W_k (plan_dim, plan_width) per agent slot, uninitialised (None when ``plan_width`` is 0)."""
+    return nn.Parameter(torch.empty(agent_slots, plan_dim, plan_width)) if plan_width else None
+
+
+def reset_agent_plan_weights(weights: nn.Parameter) -> None:
+    """Xavier-uniform W_0, copied to every W_k (all agents alike at start)."""
+    nn.init.xavier_uniform_(weights[0])
+    with torch.no_grad():
+        weights.copy_(weights[0].expand_as(weights))
+
+
+def project_plan(plan_z: Tensor, agent: Tensor, weights: Tensor) -> Tensor:
+    """W_k z_plan with each row's own W_k. Shapes: plan_z (B, P), agent (B, K) one-hot,
+    weights (K, P, W) -> (B, W)."""
+    w_k = torch.einsum("bk,kpw->bpw", agent, weights)  # (B, P, W)
+    return torch.einsum("bp,bpw->bw", plan_z, w_k)
+
+
 class DagFusionEncoder(nn.Module):
     """``x = [mean ‖ max of MLP_n(node_feats) over real options ‖ mean of MLP_s(slot_feats) over real
     slots ‖ region ‖ W_k z_plan]`` (Eq. 23 is a concatenation, spec h4), plus the per-option and per-slot
@@ -70,7 +89,7 @@ class DagFusionEncoder(nn.Module):
         self.plan_width = plan_width
         self.node_mlp = tanh_mlp(node_dim, (node_width // 2, node_width // 2))
         self.slot_mlp = tanh_mlp(slot_dim, (slot_width, slot_width))
-        self.plan_proj = nn.Parameter(torch.empty(agent_slots, plan_dim, plan_width)) if plan_width else None
+        self.plan_proj = agent_plan_weights(agent_slots, plan_dim, plan_width)
         self.out_dim = node_width + slot_width + region_dim + plan_width
         self.node_emb_dim, self.slot_emb_dim = node_width // 2, slot_width
         self.reset_parameters()
@@ -81,9 +100,7 @@ class DagFusionEncoder(nn.Module):
                 if isinstance(layer, nn.Linear):
                     layer.reset_parameters()
         if self.plan_proj is not None:
-            nn.init.xavier_uniform_(self.plan_proj[0])
-            with torch.no_grad():
-                self.plan_proj.copy_(self.plan_proj[0].expand_as(self.plan_proj))  # every W_k alike at start
+            reset_agent_plan_weights(self.plan_proj)
 
     def forward(
         self,
@@ -104,6 +121,5 @@ class DagFusionEncoder(nn.Module):
             region,
         ]
         if self.plan_proj is not None:
-            w_k = torch.einsum("bk,kpw->bpw", agent, self.plan_proj)  # (B, P, plan_width)
-            parts.append(torch.einsum("bp,bpw->bw", plan_z, w_k))
+            parts.append(project_plan(plan_z, agent, self.plan_proj))  # (B, plan_width)
         return torch.cat(parts, dim=-1), e_n, e_s

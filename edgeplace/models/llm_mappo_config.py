@@ -18,13 +18,37 @@ class DagObsKey(StrEnum):
     not import envs, a test checks the two agree)."""
 
     NODE_FEATS = "node_feats"
+    LINK_FEATS = "link_feats"
+    LINK_INDEX = "link_index"
     SLOT_FEATS = "slot_feats"
     EDGE_FEATS = "edge_feats"
+    EDGE_INDEX = "edge_index"
     REGION = "region"
     PLAN_Z = "plan_z"
     PLAN_PRIOR = "plan_prior"
     ACTION_MASK = ObsKey.ACTION_MASK.value
     STATE = "state"
+    NEIGHBOUR_REGIONS = "neighbour_regions"
+    """(2, 19): the previous-step ``region`` vectors of the agent's 2 nearest other ECs; read only by
+    ``neighbour_input`` and ``critic_input="local"``."""
+
+
+class DagEncoder(StrEnum):
+    """Values of :attr:`LlmMappoModelConfig.encoder`."""
+
+    FUSION = "fusion"
+    """Eq. 23: row-wise MLPs over options and slots, pooled (:class:`DagFusionEncoder`)."""
+    SAGE = "sage"
+    """GNN-DRL: GraphSAGE over the option graph and the slot graph, pooled (:class:`DagSageEncoder`)."""
+
+
+class CriticInput(StrEnum):
+    """Values of :attr:`LlmMappoModelConfig.critic_input`."""
+
+    STATE = "state"
+    """Centralised: the global ``state``."""
+    LOCAL = "local"
+    """Local (mu-DDRL): ``region`` and ``neighbour_regions`` only."""
 
 
 _WIDTHS = ("actor_hidden", "critic_hidden")
@@ -40,6 +64,18 @@ class LlmMappoModelConfig:
     """Eq. 32: add kappa * beta_k * log pi_LLM to the placement logits."""
     plan_input: bool = True
     """Fuse W_k z_plan into x_t (Eq. 23)."""
+    encoder: DagEncoder = DagEncoder.FUSION
+    """How x_t, e_n and e_s are made: "fusion" (Eq. 23's MLPs) or "sage" (GNN-DRL: GraphSAGE of widths
+    node_width / 2 and slot_width over the option and slot graphs; the pointer head scores its
+    embeddings)."""
+    sage_option_layers: int = 3
+    """Encoder "sage": GraphSAGE layers over the region's option graph."""
+    sage_slot_layers: int = 2
+    """Encoder "sage": GraphSAGE layers over the slot graph of the DAGs."""
+    neighbour_input: bool = False
+    """Fuse the flattened ``neighbour_regions`` into x_t (mu-DDRL's input)."""
+    critic_input: CriticInput = CriticInput.STATE
+    """What the critic MLP reads: "state" (centralised) or "local" ([region ‖ neighbour_regions])."""
     node_width: int = 128
     """Pooled node part of x_t (mean and max halves)."""
     slot_width: int = 64
@@ -54,7 +90,7 @@ class LlmMappoModelConfig:
     route_width: int = 64
     """Hidden width of the route head's MLP."""
     critic_hidden: tuple[int, ...] = (256, 512, 256)
-    """The centralised critic MLP on ``state``."""
+    """The critic MLP (on ``state``, or the local input with ``critic_input="local"``)."""
     max_seq_len: int = 20
     """Sequence length of the GRU's training chunks (RLlib reads this key)."""
     agent_slots: int = 16
@@ -63,13 +99,29 @@ class LlmMappoModelConfig:
     """Column of the trust kappa in ``region`` (the env's ``RegionCol.KAPPA``)."""
 
     def __post_init__(self) -> None:
+        for name, choices in (("encoder", DagEncoder), ("critic_input", CriticInput)):
+            values = [choice.value for choice in choices]
+            if getattr(self, name) not in values:
+                raise ValueError(
+                    f"llm-mappo module: {name} must be one of {values}, got {getattr(self, name)!r}"
+                )
+            object.__setattr__(self, name, choices(getattr(self, name)))
         for name in _WIDTHS:
             object.__setattr__(self, name, tuple(getattr(self, name)))
             if not getattr(self, name) or any(w < 1 for w in getattr(self, name)):
                 raise ValueError(
                     f"llm-mappo module: {name} must be positive widths, got {getattr(self, name)!r}"
                 )
-        for name in ("node_width", "slot_width", "gru_size", "pointer_width", "route_width", "max_seq_len"):
+        for name in (
+            "node_width",
+            "slot_width",
+            "gru_size",
+            "pointer_width",
+            "route_width",
+            "max_seq_len",
+            "sage_option_layers",
+            "sage_slot_layers",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"llm-mappo module: {name} must be >= 1, got {getattr(self, name)!r}")
         if self.node_width % 2:
@@ -87,5 +139,10 @@ class LlmMappoModelConfig:
         return cls(**model_config_values(cls, model_config, "llm-mappo module"))
 
     def to_model_config(self) -> dict[str, Any]:
-        """The ``model_config`` that rebuilds this config."""
-        return dataclasses.asdict(self)
+        """The ``model_config`` that rebuilds this config (plain values: enums as their strings)."""
+        return {k: v.value if isinstance(v, StrEnum) else v for k, v in dataclasses.asdict(self).items()}
+
+    @property
+    def reads_neighbours(self) -> bool:
+        """Whether the module reads ``neighbour_regions`` (the observation must then carry it)."""
+        return self.neighbour_input or self.critic_input == CriticInput.LOCAL

@@ -4,7 +4,11 @@ log-prior of Eq. 32) and route logits, masked; a centralised critic on ``state``
 
 Every mechanism is a ``model_config`` switch (:class:`LlmMappoModelConfig`): ``use_gru`` (False: an MLP
 agent, as RSPPO's), ``prior_logits`` (Eq. 32) and ``plan_input`` (W_k z_plan in x_t); the widths default
-to the paper's (GRU 128, trunk [128, 256, 128], pointer 64, critic [256, 512, 256]).
+to the paper's (GRU 128, trunk [128, 256, 128], pointer 64, critic [256, 512, 256]). The baselines of
+spec f switch the rest: ``encoder="sage"`` (GNN-DRL: GraphSAGE over the option and slot graphs, whose
+embeddings the pointer head scores), ``neighbour_input`` (the 2 nearest ECs' previous ``region`` vectors
+in x_t) and ``critic_input="local"`` (mu-DDRL's local critic on [region ‖ neighbour_regions]).
+``neighbour_regions`` is read only when one of the last two is on.
 
 With ``use_gru`` the module is stateful (state ``{"h": (gru_size,)}``) and RLlib feeds it observations
 with a time axis: (B, T, ...), T = 1 on the EnvRunners and ``max_seq_len`` in the learner. Without it,
@@ -29,9 +33,10 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from edgeplace.models.dag_fusion import DagFusionEncoder, tanh_mlp
+from edgeplace.models.dag_sage_encoder import DagSageEncoder, option_adjacency, slot_adjacency
 from edgeplace.models.grouped_categorical import GroupedCategorical
 from edgeplace.models.item_scoring_head import MASKED_LOGIT
-from edgeplace.models.llm_mappo_config import DagObsKey, LlmMappoModelConfig
+from edgeplace.models.llm_mappo_config import CriticInput, DagEncoder, DagObsKey, LlmMappoModelConfig
 from edgeplace.models.pointer_head import PointerHead
 from edgeplace.models.route_head import RouteHead
 
@@ -62,7 +67,8 @@ class LlmMappoModule(TorchRLModule, ValueFunctionAPI):
 
     beta_k = softplus(beta_raw[k]) (initialised to 1) and W_k are per agent slot, picked by the agent
     one-hot at the tail of ``state``: a shared module keeps one beta and W per EC, a per-agent module
-    uses its own row only.
+    uses its own row only. ``fusion`` is the x_t encoder: :class:`DagFusionEncoder`, or
+    :class:`DagSageEncoder` with ``encoder="sage"``.
 
     Shapes (leading dims L = (B,) or (B, T)): observation entries (L..., ...) -> action-distribution
     inputs (L..., S * O + E * P) (masked values at MASKED_LOGIT; place parts, then route parts, as the
@@ -77,18 +83,12 @@ class LlmMappoModule(TorchRLModule, ValueFunctionAPI):
         self.num_slots, slot_dim = space[DagObsKey.SLOT_FEATS].shape
         self.num_edges, edge_dim = space[DagObsKey.EDGE_FEATS].shape
         self.num_patterns = self._check_action_space()
-        self.fusion = DagFusionEncoder(
-            node_dim,
-            slot_dim,
-            space[DagObsKey.REGION].shape[0],
-            space[DagObsKey.PLAN_Z].shape[0],
-            node_width=cfg.node_width,
-            slot_width=cfg.slot_width,
-            plan_width=cfg.plan_width if cfg.plan_input else 0,
-            agent_slots=cfg.agent_slots,
-        )
-        self.gru = nn.GRU(self.fusion.out_dim, cfg.gru_size, batch_first=True) if cfg.use_gru else None
-        self.trunk = tanh_mlp(cfg.gru_size if cfg.use_gru else self.fusion.out_dim, cfg.actor_hidden)
+        region_dim = space[DagObsKey.REGION].shape[0]
+        neighbour_dim = self._neighbour_dim()
+        self.fusion = self._make_encoder(node_dim, slot_dim, region_dim)
+        x_dim = self.fusion.out_dim + (neighbour_dim if cfg.neighbour_input else 0)
+        self.gru = nn.GRU(x_dim, cfg.gru_size, batch_first=True) if cfg.use_gru else None
+        self.trunk = tanh_mlp(cfg.gru_size if cfg.use_gru else x_dim, cfg.actor_hidden)
         hidden = cfg.actor_hidden[-1]
         self.pointer = PointerHead(
             hidden, self.fusion.slot_emb_dim, self.fusion.node_emb_dim, cfg.pointer_width
@@ -97,11 +97,42 @@ class LlmMappoModule(TorchRLModule, ValueFunctionAPI):
         self.beta_raw = (
             nn.Parameter(torch.full((cfg.agent_slots,), math.log(math.e - 1.0))) if cfg.prior_logits else None
         )
+        local = cfg.critic_input == CriticInput.LOCAL
+        critic_dim = region_dim + neighbour_dim if local else space[DagObsKey.STATE].shape[0]
         self.critic = nn.Sequential(
-            tanh_mlp(space[DagObsKey.STATE].shape[0], cfg.critic_hidden), nn.Linear(cfg.critic_hidden[-1], 1)
+            tanh_mlp(critic_dim, cfg.critic_hidden), nn.Linear(cfg.critic_hidden[-1], 1)
         )
         groups = ((self.num_slots, self.num_options), (self.num_edges, self.num_patterns))
         self.action_dist_cls = GroupedCategorical.get_partial_dist_cls(groups=groups)
+
+    def _make_encoder(
+        self, node_dim: int, slot_dim: int, region_dim: int
+    ) -> DagFusionEncoder | DagSageEncoder:
+        """The x_t encoder the config names."""
+        cfg = self.cfg
+        widths = {
+            "node_width": cfg.node_width,
+            "slot_width": cfg.slot_width,
+            "plan_width": cfg.plan_width if cfg.plan_input else 0,
+            "agent_slots": cfg.agent_slots,
+        }
+        plan_dim = self.observation_space[DagObsKey.PLAN_Z].shape[0]
+        if cfg.encoder == DagEncoder.SAGE:
+            layers = {"option_layers": cfg.sage_option_layers, "slot_layers": cfg.sage_slot_layers}
+            return DagSageEncoder(node_dim, slot_dim, region_dim, plan_dim, **widths, **layers)
+        return DagFusionEncoder(node_dim, slot_dim, region_dim, plan_dim, **widths)
+
+    def _neighbour_dim(self) -> int:
+        """Length of the flattened ``neighbour_regions`` (0 when the config does not read it)."""
+        if not self.cfg.reads_neighbours:
+            return 0
+        if DagObsKey.NEIGHBOUR_REGIONS not in self.observation_space.spaces:
+            raise ValueError(
+                f"LlmMappoModule: neighbour_input={self.cfg.neighbour_input} and critic_input="
+                f"{self.cfg.critic_input.value!r} read the observation key "
+                f"{DagObsKey.NEIGHBOUR_REGIONS.value!r}, which the observation space lacks"
+            )
+        return int(np.prod(self.observation_space[DagObsKey.NEIGHBOUR_REGIONS].shape))
 
     def _check_action_space(self) -> int:
         """The number of route patterns, after checking the action is S place parts of width O then E
@@ -145,11 +176,39 @@ class LlmMappoModule(TorchRLModule, ValueFunctionAPI):
         return out
 
     def _fuse(self, obs: dict[str, Any], region: Tensor, agent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """x_t (Eq. 23) and the option and slot embeddings; real options and slots are the non-zero rows
-        (the env zeroes padding, NONE and padding slots). Shapes: -> (N, Dx), (N, O, Dn), (N, S, Ds)."""
+        """x_t (Eq. 23, then the neighbours' regions if fused) and the option and slot embeddings; real
+        options and slots are the non-zero rows (the env zeroes padding, NONE and padding slots).
+
+        Shapes: -> (N, Dx), (N, O, Dn), (N, S, Ds).
+        """
         node, slot = flat_rows(obs[DagObsKey.NODE_FEATS], 2), flat_rows(obs[DagObsKey.SLOT_FEATS], 2)
+        node_valid, slot_valid = node.abs().sum(-1) > 0, slot.abs().sum(-1) > 0  # (N, O), (N, S)
         plan_z = flat_rows(obs[DagObsKey.PLAN_Z], 1)
-        return self.fusion(node, node.abs().sum(-1) > 0, slot, slot.abs().sum(-1) > 0, region, plan_z, agent)
+        if isinstance(self.fusion, DagSageEncoder):
+            node_adj, slot_adj = self._graphs(obs, node_valid, slot, slot_valid)  # (N, O, O), (N, S, S)
+            x, e_n, e_s = self.fusion(
+                node, node_adj, node_valid, slot, slot_adj, slot_valid, region, plan_z, agent
+            )
+        else:
+            x, e_n, e_s = self.fusion(node, node_valid, slot, slot_valid, region, plan_z, agent)
+        if self.cfg.neighbour_input:
+            neighbours = flat_rows(obs[DagObsKey.NEIGHBOUR_REGIONS], 2).flatten(1)  # (N, 2R)
+            x = torch.cat([x, neighbours], dim=-1)
+        return x, e_n, e_s
+
+    def _graphs(
+        self, obs: dict[str, Any], node_valid: Tensor, slot: Tensor, slot_valid: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """The option graph (live links) and the slot graph (DAG edges, replicas) of encoder "sage".
+
+        Shapes: node_valid (N, O), slot (N, S, Fs), slot_valid (N, S) -> (N, O, O), (N, S, S).
+        """
+        link_index = flat_rows(obs[DagObsKey.LINK_INDEX], 2).long()  # (N, 2, L)
+        edge_index = flat_rows(obs[DagObsKey.EDGE_INDEX], 2).long()  # (N, 2, E)
+        return (
+            option_adjacency(link_index, flat_rows(obs[DagObsKey.LINK_FEATS], 2), node_valid),
+            slot_adjacency(edge_index, flat_rows(obs[DagObsKey.EDGE_FEATS], 2), slot, slot_valid),
+        )
 
     def _believe(self, x: Tensor, lead: torch.Size, state_in: dict[str, Tensor]) -> tuple[Tensor, dict]:
         """b_t = GRU(b_{t-1}, x_t) over each sequence from its state in (Eq. 24).
@@ -174,8 +233,15 @@ class LlmMappoModule(TorchRLModule, ValueFunctionAPI):
 
     @override(ValueFunctionAPI)
     def compute_values(self, batch: dict[str, Any], embeddings: Tensor | None = None) -> Tensor:
-        """V(state) of the centralised critic. Shapes: state (L..., D) -> (L...)."""
-        return self.critic(batch[Columns.OBS][DagObsKey.STATE].float()).squeeze(-1)
+        """V(state) of the centralised critic, or V(region ‖ neighbour_regions) of a local one.
+
+        Shapes: state (L..., D), region (L..., R), neighbour_regions (L..., 2, R) -> (L...).
+        """
+        obs = batch[Columns.OBS]
+        if self.cfg.critic_input == CriticInput.LOCAL:
+            neighbours = obs[DagObsKey.NEIGHBOUR_REGIONS].flatten(-2)  # (L..., 2R)
+            return self.critic(torch.cat([obs[DagObsKey.REGION], neighbours], dim=-1).float()).squeeze(-1)
+        return self.critic(obs[DagObsKey.STATE].float()).squeeze(-1)
 
 
 def llm_mappo_module_spec(model_config: Mapping[str, Any] | None = None) -> RLModuleSpec:

@@ -1,6 +1,8 @@
 """The metaverse-dag scenario's spec: microservice placement and DAG routing per edge-controller region
-on a 6G metaverse edge network (papers/llm-mappo.md): heuristic baselines, MAPPO (planner ``none``) and
-LLM-MAPPO (spec e) with its soft planners, the Serve placer and the sweeps. No reproduction yet."""
+on a 6G metaverse edge network (papers/llm-mappo.md): heuristic baselines, MAPPO (planner ``none``),
+LLM-MAPPO (spec e) with its soft planners, section f's learned baselines (``rsppo``, ``gnn-drl``,
+``mu-ddrl``: MAPPO's learner with env options and model switches), the Serve placer, the sweeps and
+``edgeplace reproduce llm-mappo``."""
 
 from __future__ import annotations
 
@@ -8,12 +10,27 @@ from edgeplace.algos.baselines.metaverse_dag import BASELINES
 from edgeplace.algos.llm_mappo.settings import LLM_MAPPO_LEARNER_METRICS, MEMORY_OPTIONS, RLLIB_DIR
 from edgeplace.envs.metaverse_dag import EPISODE_KPIS, SCENARIO_ID, MetaverseDagEnv, MvKpi
 from edgeplace.scenarios.lazy import Lazy
-from edgeplace.scenarios.spec import AlgorithmSpec, Preparation, ScenarioSpec
+from edgeplace.scenarios.spec import AlgorithmSpec, Preparation, ReproduceSpec, ScenarioSpec
 
 _MODULE = Lazy("edgeplace.models.llm_mappo_module:llm_mappo_module_spec")
 _MODULE_POLICY = Lazy("edgeplace.algos.module_policy:ModulePolicy.from_algorithm")
 #: The paper's rollout: 2048 agent steps per update, minibatches of 256 (spec e's table).
 _PAPER_BATCHES = {"train_batch_size": 2048, "minibatch_size": 256}
+_BASELINE_TRAINER = Lazy("edgeplace.algos.llm_mappo.build:train_baseline")
+
+
+def _baseline(builder: str, description: str, **train_defaults: object) -> AlgorithmSpec:
+    """A section f baseline: MAPPO's learner and module with the builder's env options and switches."""
+    return AlgorithmSpec(
+        Lazy(f"edgeplace.algos.llm_mappo.build:{builder}"),
+        description,
+        train_defaults={**_PAPER_BATCHES, **train_defaults},
+        trainer=_BASELINE_TRAINER,
+        learner_metrics=LLM_MAPPO_LEARNER_METRICS,
+        module_spec=_MODULE,
+        live_policy=_MODULE_POLICY,
+    )
+
 
 ALGORITHMS = {
     "mappo": AlgorithmSpec(
@@ -38,6 +55,20 @@ ALGORITHMS = {
         module_spec=_MODULE,
         live_policy=_MODULE_POLICY,
     ),
+    "rsppo": _baseline(
+        "build_rsppo_config",
+        "RSPPO-like: shared PPO, MLP agent, global critic, replica autoscaler, potential shaping",
+    ),
+    "gnn-drl": _baseline(
+        "build_gnn_drl_config",
+        "GNN-DRL: shared PPO, GraphSAGE over the option graph and the DAG slots, pointer head, no GRU",
+    ),
+    "mu-ddrl": _baseline(
+        "build_mu_ddrl_config",
+        "mu-DDRL-like: independent PPO per EC, local critic and neighbours' region vectors, local reward",
+        module_sharing="per-agent",
+    ),
+    # CROMADQN-like: registered by its own package's builder (section f).
 }
 
 SPEC = ScenarioSpec(
@@ -55,4 +86,9 @@ SPEC = ScenarioSpec(
         for name in ("mappo", "mappo_smoke", "llm_mappo", "llm_mappo_smoke")
     ),
     planner_memory=Lazy("edgeplace.algos.llm_mappo.memory_bootstrap:build_memory"),
+    reproduce=ReproduceSpec(
+        "llm-mappo",
+        Lazy("edgeplace.reproduce.llm_mappo:run_llm_mappo_reproduction"),
+        "the LLM-MAPPO paper's experiments: Table 3 (planner), Table 4 and Fig. 9 (methods, ablations)",
+    ),
 )

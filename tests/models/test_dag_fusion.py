@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from edgeplace.models.dag_fusion import DagFusionEncoder, masked_max, masked_mean
+from edgeplace.models.dag_fusion import DagFusionEncoder, masked_max, masked_mean, project_plan
 
 B, OPTS, S, FN, FS, R, P, K = 3, 5, 4, 14, 12, 19, 64, 4
 
@@ -63,3 +63,10 @@ def test_w_k_is_per_agent_and_absent_without_plan_input():
     assert changed[1] > 0 and changed[0] == 0 and changed[2] == 0
     plain = DagFusionEncoder(FN, FS, R, P, node_width=16, slot_width=8, plan_width=0, agent_slots=K)
     assert plain.plan_proj is None and plain(**data)[0].shape == (B, 16 + 8 + R)
+
+
+def test_project_plan_uses_each_rows_own_w_k():
+    weights = torch.randn(K, P, 6)
+    plan_z, agent = torch.randn(B, P), torch.eye(K)[[2, 0, 2]]
+    want = torch.stack([plan_z[b] @ weights[k] for b, k in enumerate([2, 0, 2])])
+    torch.testing.assert_close(project_plan(plan_z, agent, weights), want)

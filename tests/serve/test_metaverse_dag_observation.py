@@ -111,7 +111,9 @@ def test_the_builder_from_explicit_inputs_gives_the_env_observation_mid_episode(
     planning = env.planning
     planner = PlannerInputs(env.guidance, planning.r_hat, planning.z_plan, planning.prior(features.place))
     assert planning.z_plan.any() and planner.prior.any()  # the heuristic planner's inputs are in use
-    rebuilt, _ = env.observer.observe(env.workload, live, signals, planner)
+    rebuilt, _ = env.observer.observe(
+        env.workload, live, signals, planner, previous_regions=env.previous_regions
+    )
     assert data_equivalence(dict(zip(env.possible_agents, rebuilt, strict=True)), observations, exact=True)
 
 

@@ -49,6 +49,8 @@ and 34 % violations at 2.0 (inside [.3, .7] and [5, 40] %; 2.25 gives .32 and 30
 16/20/24 GIPS per vCPU) violations reach ~79 %: R_max = 3 replicas of a light microservice cannot carry
 a region's peak rate (tests/envs/metaverse_dag/test_calibration.py)."""
 _WHERE = "metaverse-dag env_config"
+REWARD_SCOPES = ("global", "local")
+"""``reward_scope`` values: Eq. 20 with phi0 = .5, or with phi0 = 0."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,19 @@ class MetaverseDagConfig:
     trust_alpha: float = 5.0
     """alpha of Eq. 25."""
     kappa_max: float = 0.9
+    autoscaler: bool = False
+    """RSPPO-like replica autoscaler: per region and microservice a replica count (1 .. R_max, 1 at
+    reset), one up when the mean rho of the microservice's running replicas in the last step was > .7,
+    one down when < .3; slots at or beyond the count allow NONE alone in the place mask."""
+    potential_shaping: bool = False
+    """RSPPO-like potential shaping: add gamma Phi(s') - Phi(s) to every agent's reward, Phi = -(mean
+    [rho - .7]+ over the region's running replicas + the region's violation share) of the last step
+    (0 before the first step)."""
+    shaping_gamma: float = 0.99
+    """gamma of ``potential_shaping``."""
+    reward_scope: str = "global"
+    """``global``: Eq. 20 with phi0 = .5; ``local`` (mu-DDRL-like): phi0 = 0, the reward is r_l + r_pen
+    (the KPIs, utility included, keep Eq. 20's global form)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -140,7 +155,7 @@ class MetaverseDagConfig:
             raise ValueError(f"{_WHERE}: planner must be a planner name, got {self.planner!r}")
         if self.planner_options is not None and not isinstance(self.planner_options, Mapping):
             raise ValueError(f"{_WHERE}: planner_options must be a mapping, got {self.planner_options!r}")
-        for name in ("shaping", "carry_over"):
+        for name in ("shaping", "carry_over", "autoscaler", "potential_shaping"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{_WHERE}: {name} must be true or false, got {getattr(self, name)!r}")
         if self.surge_factor < 1.0:
@@ -155,6 +170,17 @@ class MetaverseDagConfig:
                 raise ValueError(f"{_WHERE}: {name} must be > 0, got {getattr(self, name)!r}")
         if not 0.0 <= self.kappa_max <= 1.0:
             raise ValueError(f"{_WHERE}: kappa_max must be in [0, 1], got {self.kappa_max!r}")
+        if not 0.0 < self.shaping_gamma <= 1.0:
+            raise ValueError(f"{_WHERE}: shaping_gamma must be in (0, 1], got {self.shaping_gamma!r}")
+        if self.reward_scope not in REWARD_SCOPES:
+            raise ValueError(
+                f"{_WHERE}: reward_scope must be one of {list(REWARD_SCOPES)}, got {self.reward_scope!r}"
+            )
+        if self.reward_scope == "local" and self.shaping and self.planner != "none":
+            raise ValueError(
+                f"{_WHERE}: reward_scope 'local' takes the static Eq. 20 reward: it needs planner 'none' or "
+                f"shaping false, got planner {self.planner!r} with shaping true"
+            )
         if not 0 <= self.fail_step < self.horizon:
             raise ValueError(f"{_WHERE}: fail_step must be in [0, horizon), got {self.fail_step}")
 

@@ -26,7 +26,8 @@ class LiveState:
 
     Shapes: slot_node (K, S) int64 (-1 none); choice (K, S) option indices; pattern (K, E); node_up (N,);
     es_rate (n,) req/s; slot_rho, slot_sojourn_s (K, S) of the last step (0 before the first);
-    link_rho (L, 3) of the last step.
+    link_rho (L, 3) of the last step; replica_limit (K, S) int64, the autoscaler's replica count of each
+    slot's microservice (slots at or beyond it allow NONE alone), None without an autoscaler.
     """
 
     slot_node: np.ndarray
@@ -37,6 +38,7 @@ class LiveState:
     slot_rho: np.ndarray
     slot_sojourn_s: np.ndarray
     link_rho: np.ndarray
+    replica_limit: np.ndarray | None = None
 
 
 def one_hot(index: np.ndarray, width: int) -> np.ndarray:

@@ -15,12 +15,21 @@ from typing import Any
 import numpy as np
 
 from edgeplace.envs.base import Observation
+from edgeplace.envs.metaverse_dag.autoscaler import scaled_counts
 from edgeplace.envs.metaverse_dag.config import MetaverseDagConfig
 from edgeplace.envs.metaverse_dag.encode import DELAY_REF_S, LiveState, edge_slot_index
 from edgeplace.envs.metaverse_dag.fluid import Deployment, StepOutcome, evaluate
 from edgeplace.envs.metaverse_dag.kpis import KpiLog
 from edgeplace.envs.metaverse_dag.layout import SlotLayout
-from edgeplace.envs.metaverse_dag.metrics import LATENCY_REF_S, OMEGA, PHI0, StepMetrics, step_metrics
+from edgeplace.envs.metaverse_dag.metrics import (
+    LATENCY_REF_S,
+    OMEGA,
+    PHI0,
+    StepMetrics,
+    local_reward,
+    potential,
+    step_metrics,
+)
 from edgeplace.envs.metaverse_dag.network import load_network
 from edgeplace.envs.metaverse_dag.observation import (
     GLOBAL_DIM,
@@ -73,6 +82,10 @@ class MetaverseDagEnv(SimultaneousEnv):
 
     Actions: MultiDiscrete, ``place[s]`` (an option per slot) then ``route[e]`` (a split pattern per DAG
     edge). Rewards: r^k of Eq. 20. KPIs at episode end: :data:`~.kpis.EPISODE_KPIS`.
+
+    The baselines' options (section f): ``autoscaler`` keeps ``replica_count`` (K, C, M) and masks the
+    slots beyond it to NONE; ``potential_shaping`` adds gamma Phi(s') - Phi(s) with Phi = ``potential``
+    (K,) of the last step; ``reward_scope`` ``local`` drops r_g from Eq. 20.
     """
 
     def __init__(self, env_config: Mapping[str, Any] | MetaverseDagConfig | None = None) -> None:
@@ -148,6 +161,11 @@ class MetaverseDagEnv(SimultaneousEnv):
                 self.options.none_option,
             )[None, :].repeat(k, axis=0)
             self.pattern = np.zeros((k, self.layout.num_edges), np.int64)
+            self.replica_count = np.ones((k, *self.templates.cpu.shape), np.int64)  # (K, C, M)
+        self.potential = np.zeros(k)
+        self.regions: np.ndarray | None = None
+        self.previous_regions: np.ndarray | None = None
+        """The region vectors the current observation's ``neighbour_regions`` come from (K, 19)."""
         self.last: StepOutcome | None = None
         self.last_metrics: StepMetrics | None = None
         self.log = KpiLog(cfg.disturbance_step, cfg.step_s)
@@ -160,6 +178,7 @@ class MetaverseDagEnv(SimultaneousEnv):
     # --- dynamics ----------------------------------------------------------------------------
     def _apply(self, actions: Sequence[Any]) -> tuple[dict[str, float], dict[str, dict]]:
         joint = np.stack([np.asarray(a, np.int64) for a in actions])  # (K, S + E)
+        self.previous_regions = self.regions
         s = self.layout.num_slots
         previous = self.options.nodes(self.choice)
         self.choice, self.pattern = joint[:, :s], joint[:, s:]
@@ -186,10 +205,24 @@ class MetaverseDagEnv(SimultaneousEnv):
         self.last_metrics = step_metrics(self.net, self.templates, self.last, requests)
         self.log.add(self.last_metrics, self.last, int(moved.sum()))
         self.arrivals.advance(self.rng, self.cfg.step_s)
-        reward = self.planning.rewards(self.last_metrics, self.guidance)
+        reward = self._rewards()
+        if self.cfg.autoscaler:
+            self.replica_count = scaled_counts(self.replica_count, self.last, self.layout.r_max)
         self._record_step(rates)
         rewards = dict(zip(self.possible_agents, reward.tolist(), strict=True))
         return rewards, {}
+
+    def _rewards(self) -> np.ndarray:
+        """Every agent's reward of the step just evaluated: Eq. 20 (or the planner-shaped r-hat), local
+        with ``reward_scope`` ``local``, plus gamma Phi(s') - Phi(s) with ``potential_shaping``.
+        Shapes: -> (K,)."""
+        m, cfg = self.last_metrics, self.cfg
+        reward = local_reward(m) if cfg.reward_scope == "local" else self.planning.rewards(m, self.guidance)
+        if cfg.potential_shaping:
+            after = potential(self.last, m.region_violations)
+            reward = reward + cfg.shaping_gamma * after - self.potential
+            self.potential = after
+        return reward
 
     def _rates(self) -> np.ndarray:
         """Every ES's arrival rate at step ``t``, with Fig. 7b's surge on the dense zone. Shapes: (n,)."""
@@ -294,7 +327,14 @@ class MetaverseDagEnv(SimultaneousEnv):
             slot_rho=np.zeros((k, s)) if last is None else self.layout.per_slot(last.rho),
             slot_sojourn_s=np.zeros((k, s)) if last is None else self.layout.per_slot(last.sojourn_s),
             link_rho=np.zeros_like(self.net.slice_bw_mbps) if last is None else last.link_rho,
+            replica_limit=self._replica_limit(),
         )
+
+    def _replica_limit(self) -> np.ndarray | None:
+        """The autoscaler's count of every slot's microservice (None without it). Shapes: -> (K, S)."""
+        if not self.cfg.autoscaler:
+            return None
+        return self.replica_count[:, self.layout.slot_class, self.layout.slot_ms]
 
     def _signals(self) -> RegionSignals:
         """The last step's KPIs, the bursts and the clock, as the region vectors read them."""
@@ -341,5 +381,8 @@ class MetaverseDagEnv(SimultaneousEnv):
             self.guidance, self.planning.r_hat, self.planning.z_plan, self.planning.prior(features.place)
         )
         regions, global_kpis = self.observer.region_vectors(live, self._signals(), planner)
-        observations = self.observer.observations(features, regions, global_kpis, planner)
+        observations = self.observer.observations(
+            features, regions, global_kpis, planner, previous_regions=self.previous_regions
+        )
+        self.regions = regions
         return dict(zip(self.possible_agents, observations, strict=True))

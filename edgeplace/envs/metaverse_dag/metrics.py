@@ -24,6 +24,8 @@ SIGMA_MAX_SHARE = 0.25
 DELTA_SYNC_S = 5e-3
 GAMMA_STAB = 0.9
 NUM_RESOURCES = 2
+SHAPING_RHO = 0.7
+"""The replica load above which the RSPPO-like potential (:func:`potential`) falls."""
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,20 @@ def step_metrics(
         bandwidth_util=float(load / (net.slice_bw_mbps.sum())),
         cloud_share=float((hosts == net.cloud).mean()) if hosts.size else 0.0,
     )
+
+
+def potential(out: StepOutcome, region_violations: np.ndarray) -> np.ndarray:
+    """The RSPPO-like potential Phi of each region after a step (section f): -(mean over the region's
+    running replicas of [rho - .7]+ + the region's violation share); a region without a running replica
+    counts 0 for the first term.
+
+    Shapes: region_violations (K,) -> (K,).
+    """
+    excess = np.where(out.started, np.maximum(out.rho - SHAPING_RHO, 0.0), 0.0).sum(axis=(1, 2, 3))
+    running = out.started.sum(axis=(1, 2, 3))
+    return -(excess / np.maximum(running, 1) + region_violations)
+
+
+def local_reward(metrics: StepMetrics) -> np.ndarray:
+    """Eq. 20 with phi0 = 0 (the mu-DDRL-like local scope): r_l + r_pen. Shapes: -> (K,)."""
+    return metrics.r_l + metrics.r_pen

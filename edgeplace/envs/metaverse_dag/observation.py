@@ -16,6 +16,8 @@ slot_feats    (S, 12)          class (3), topological quantile, replica / R_max,
 edge_feats    (E, 5)           payload fraction / .05, class (3), pattern / 6
 edge_index    (2, E)           slots of replica 0 of each DAG edge's source and destination
 region        (19,)            section c's region vector (planner entries 0 without a planner)
+neighbour_    (2, 19)          the previous step's ``region`` vectors of the 2 nearest other ECs
+regions                        (by EC-EC delay); zeros before the first step and for missing ones
 plan_z        (64,)            z_plan (0 without a planner)
 plan_prior    (S, O)           pi_LLM (0 without a planner)
 action_mask   S x (O,), E x 7  place per slot, then route per edge (Gymnasium's layout)
@@ -37,6 +39,8 @@ from edgeplace.obs_keys import ObsKey
 
 NODE_DIM, LINK_DIM, SLOT_DIM, EDGE_DIM, REGION_DIM, PLAN_DIM = 14, 6, 12, 5, 19, 64
 GLOBAL_DIM = 6
+NEIGHBOURS = 2
+"""Rows of ``neighbour_regions``: the nearest other ECs whose last region vectors an agent reads."""
 """Global KPIs in ``state``: latency / l_max, violations, success, LB, R_tot / R_max, sigma_R."""
 
 
@@ -50,6 +54,8 @@ class MvObsKey(StrEnum):
     EDGE_FEATS = "edge_feats"
     EDGE_INDEX = "edge_index"
     REGION = "region"
+    NEIGHBOUR_REGIONS = "neighbour_regions"
+    """The previous step's ``region`` vectors of the :data:`NEIGHBOURS` nearest other ECs."""
     PLAN_Z = "plan_z"
     PLAN_PRIOR = "plan_prior"
     ACTION_MASK = ObsKey.ACTION_MASK.value
@@ -128,6 +134,7 @@ def observation_space(num_slots: int, num_options: int, num_edges: int, num_link
             MvObsKey.EDGE_FEATS: box(num_edges, EDGE_DIM),
             MvObsKey.EDGE_INDEX: gym.spaces.Box(0, max(num_slots - 1, 0), (2, num_edges), np.int64),
             MvObsKey.REGION: box(REGION_DIM),
+            MvObsKey.NEIGHBOUR_REGIONS: box(NEIGHBOURS, REGION_DIM),
             MvObsKey.PLAN_Z: box(PLAN_DIM),
             MvObsKey.PLAN_PRIOR: box(num_slots, num_options),
             MvObsKey.ACTION_MASK: mask_space(action_space(num_slots, num_options, num_edges)),
@@ -154,18 +161,25 @@ def place_allowed(
     fits: np.ndarray,
     slot_valid: np.ndarray,
     slot_rep: np.ndarray,
+    replica_limit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Section c's place masks: no padding, no down node, no node smaller than the replica, NONE never
-    for replica slot 0; a padding slot allows NONE alone.
+    for replica slot 0; a padding slot allows NONE alone, and so does a slot whose replica index is at or
+    beyond ``replica_limit`` (the autoscaler's count of its microservice, >= 1; None: no limit).
 
     Shapes: option_node (K, O) (NONE last, -1), node_up (N,) bool, fits (N, S) bool (the node's capacity
-    holds the slot's replica), slot_valid (S,) bool, slot_rep (S,) -> (K, S, O) bool.
+    holds the slot's replica), slot_valid (S,) bool, slot_rep (S,), replica_limit (K, S)
+    -> (K, S, O) bool.
     """
     real = option_node >= 0  # (K, O)
     hosts = np.maximum(option_node, 0)
     allowed = (real & node_up[hosts])[:, None, :] & fits[hosts].transpose(0, 2, 1)  # (K, S, O)
     allowed &= slot_valid[None, :, None]
     allowed[:, :, -1] = (slot_rep > 0) | ~slot_valid
+    if replica_limit is not None:
+        beyond = slot_rep[None, :] >= replica_limit  # (K, S)
+        allowed &= ~beyond[..., None]
+        allowed[:, :, -1] |= beyond
     return allowed
 
 

@@ -14,6 +14,9 @@ The inputs, each a small frozen dataclass:
 - optionally a :class:`NodeBackground`: resources held on each node by services outside the slots
   (Serve's network state; the env has none).
 
+The agents' ``neighbour_regions`` are the region vectors of the previous observation (the env keeps them;
+Serve, which observes a first step, has none: zeros).
+
 Building is split where the env's planner needs the features before the region vectors exist:
 :meth:`DagObserver.features`, then :meth:`DagObserver.region_vectors`, then
 :meth:`DagObserver.observations`; :meth:`DagObserver.observe` chains the three.
@@ -42,6 +45,7 @@ from edgeplace.envs.metaverse_dag.layout import SlotLayout
 from edgeplace.envs.metaverse_dag.network import EdgeNetwork
 from edgeplace.envs.metaverse_dag.observation import (
     GLOBAL_DIM,
+    NEIGHBOURS,
     PLAN_DIM,
     REGION_DIM,
     MvObsKey,
@@ -157,6 +161,19 @@ class DagFeatures:
     route: np.ndarray
 
 
+def nearest_regions(net: EdgeNetwork, count: int = NEIGHBOURS) -> np.ndarray:
+    """The ``count`` other regions whose ECs are nearest each region's EC by least delay (ties: lower
+    index first); -1 where there are fewer other regions. Shapes: -> (K, count) int64."""
+    k = net.num_regions
+    ecs = np.array([net.ec(r) for r in range(k)], np.int64)
+    delay = net.delay_matrix_s[np.ix_(ecs, ecs)].copy()
+    np.fill_diagonal(delay, np.inf)
+    order = np.argsort(delay, axis=1, kind="stable")[:, : min(count, k - 1)]
+    out = np.full((k, count), -1, np.int64)
+    out[:, : order.shape[1]] = order
+    return out
+
+
 def slot_reservations(
     net: EdgeNetwork, layout: SlotLayout, templates: DagTemplates, slot_node: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +198,7 @@ class DagObserver:
 
     def __init__(self, net: EdgeNetwork, options: RegionOptions, layout: SlotLayout) -> None:
         self.net, self.options, self.layout = net, options, layout
+        self.neighbours = nearest_regions(net)  # (K, NEIGHBOURS), -1 padding
 
     @property
     def num_regions(self) -> int:
@@ -197,7 +215,12 @@ class DagObserver:
         if background is not None:
             self._add_background(nodes, workload, live, background)
         place = place_allowed(
-            opts.option_node, live.node_up, workload.fits, workload.slot_valid, layout.slot_rep
+            opts.option_node,
+            live.node_up,
+            workload.fits,
+            workload.slot_valid,
+            layout.slot_rep,
+            live.replica_limit,
         )
         return DagFeatures(
             nodes=nodes,
@@ -260,9 +283,13 @@ class DagObserver:
         global_kpis: np.ndarray,
         planner: PlannerInputs,
         agents: Sequence[int] | None = None,
+        previous_regions: np.ndarray | None = None,
     ) -> list[Observation]:
-        """The observations of ``agents`` (region indices; None: all K, in order)."""
+        """The observations of ``agents`` (region indices; None: all K, in order); ``previous_regions``
+        (K, 19), the region vectors of the previous observation, fill ``neighbour_regions`` (None:
+        zeros, as before the first step)."""
         k = self.num_regions
+        neighbour_regions = self.neighbour_regions(previous_regions)
         all_regions = np.zeros((K_MAX, REGION_DIM))
         all_regions[:k] = regions
         shared_state = np.concatenate([all_regions.ravel(), global_kpis])
@@ -278,6 +305,7 @@ class DagObserver:
                     MvObsKey.EDGE_FEATS: features.edges[index],
                     MvObsKey.EDGE_INDEX: features.edge_index,
                     MvObsKey.REGION: regions[index].astype(np.float32),
+                    MvObsKey.NEIGHBOUR_REGIONS: neighbour_regions[index],
                     MvObsKey.PLAN_Z: planner.z_plan[index],
                     MvObsKey.PLAN_PRIOR: planner.prior[index],
                     MvObsKey.ACTION_MASK: masks[index],
@@ -285,6 +313,15 @@ class DagObserver:
                 }
             )
         return observations
+
+    def neighbour_regions(self, previous_regions: np.ndarray | None) -> np.ndarray:
+        """Each agent's ``neighbour_regions``: the rows of ``previous_regions`` of its nearest other ECs,
+        zeros for missing neighbours (and everywhere when None). Shapes: (K, 19) -> (K, 2, 19) float32."""
+        out = np.zeros((*self.neighbours.shape, REGION_DIM), np.float32)
+        if previous_regions is not None:
+            known = self.neighbours >= 0
+            out[known] = previous_regions[self.neighbours[known]]
+        return out
 
     def observe(
         self,
@@ -294,9 +331,11 @@ class DagObserver:
         planner: PlannerInputs,
         agents: Sequence[int] | None = None,
         background: NodeBackground | None = None,
+        previous_regions: np.ndarray | None = None,
     ) -> tuple[list[Observation], DagFeatures]:
         """:meth:`features`, :meth:`region_vectors` and :meth:`observations` in one call; the observations
         of ``agents`` (None: all K) and the features they were cut from."""
         features = self.features(workload, live, background)
         regions, global_kpis = self.region_vectors(live, signals, planner)
-        return self.observations(features, regions, global_kpis, planner, agents), features
+        observations = self.observations(features, regions, global_kpis, planner, agents, previous_regions)
+        return observations, features
