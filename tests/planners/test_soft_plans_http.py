@@ -253,9 +253,9 @@ def test_prompt_fits_1500_tokens_on_small_with_three_traces(context, stub):
 def test_transcript_replays_without_a_server(context, stub, tmp_path, parallel):
     script(stub, lambda k: answer(*[candidate(es_targets(context, k).items())] * B))
     path = str(tmp_path / "t{seed}.jsonl")
-    recorded = planner(stub, transcript=path, parallel=parallel).plan(context)
+    recorded = planner(stub, transcript_path=path, parallel=parallel).plan(context)
     assert (tmp_path / "t0.jsonl").exists()
-    replayer = make_planner("http", seed=0, options={"replay": path, "parallel": parallel})
+    replayer = make_planner("http", seed=0, options={"replay_path": path, "parallel": parallel})
     replayed = replayer.plan(context)
     for k in recorded:
         np.testing.assert_array_equal(recorded[k].p, replayed[k].p)

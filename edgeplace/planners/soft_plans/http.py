@@ -32,24 +32,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from edgeplace.planners.chat_client import (
-    ENV_API_KEY,
-    ENV_BASE_URL,
-    ENV_MODEL,
-    ChatClient,
-    ChatError,
-    run_sync,
-)
+from edgeplace.planners.chat_client import ChatError, run_sync
+from edgeplace.planners.chat_settings import ChatEndpointSettings
 from edgeplace.planners.soft_plans.embedding import plan_embedding, plan_summary
 from edgeplace.planners.soft_plans.feasibility import overcommit_share
 from edgeplace.planners.soft_plans.http_prompt import (
@@ -61,7 +53,6 @@ from edgeplace.planners.soft_plans.http_prompt import (
 )
 from edgeplace.planners.soft_plans.http_schema import Candidate, ReplyError, parse_reply
 from edgeplace.planners.soft_plans.protocol import AgentPlan, PlanContext, SoftPlanner, WindowOutcome
-from edgeplace.policy import PolicyUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -72,40 +63,28 @@ OVERCOMMIT_WEIGHT = 0.5
 PSI_CLIP = (1e-3, 1 - 1e-3)
 PAST_WINDOWS = 3
 CALL_LOG_SIZE = 1000
-SEED_FIELD = "{seed}"
-"""Placeholder in ``transcript`` / ``replay`` filled in with the planner's seed."""
 FALLBACK_KINDS = ("http", "timeout", "json", "schema", "dropped")
 
 
 @dataclass(frozen=True)
-class HttpPlannerOptions:
-    """The ``http`` backend's options (``planner_options``), checked on construction.
+class HttpPlannerOptions(ChatEndpointSettings):
+    """The ``http`` backend's options (``planner_options``): the shared chat endpoint settings (at most
+    800 answer tokens) and the backend's own, checked on construction.
 
     Raises:
         PolicyUnavailable: no base_url or model (option or env var) and no replay.
         ValueError: a bad option, naming it.
     """
 
-    base_url: str = field(default_factory=lambda: os.environ.get(ENV_BASE_URL, ""))
-    """API root, e.g. ``http://127.0.0.1:8000/v1`` (default: env var ``EDGEPLACE_LLM_BASE_URL``)."""
-    model: str = field(default_factory=lambda: os.environ.get(ENV_MODEL, ""))
-    """Model name (default: env var ``EDGEPLACE_LLM_MODEL``)."""
-    api_key_env: str = ENV_API_KEY
-    """Name of the env var holding the API key (unset: no key is sent)."""
+    where: ClassVar[str] = f"planner {NAME!r}: option"
+
+    max_tokens: int = 800
     timeout_s: float = 20.0
     """Limit of each attempt of a call, s."""
-    retries: int = 1
-    """Extra attempts after a transport error, timeout or HTTP 408/429/5xx."""
-    temperature: float = 0.2
-    max_tokens: int = 800
     candidates: int = 3
     """B."""
     parallel: int = 4
     """Most chat calls in flight at once."""
-    transcript: str | None = None
-    """JSONL file receiving every exchange (``{seed}`` is filled in); None: none."""
-    replay: str | None = None
-    """Transcript answering the calls instead of a server (``{seed}`` is filled in); None: ask the server."""
     with_traces: bool = True
     """False: no PAST section (the "w/o TopoRAG" ablation)."""
     offline: str = "heuristic"
@@ -114,46 +93,22 @@ class HttpPlannerOptions:
     """Options of the offline backend."""
 
     def __post_init__(self) -> None:
-        where = f"planner {NAME!r}: option"
-        for name in ("base_url", "model", "api_key_env", "offline"):
-            if not isinstance(getattr(self, name), str):
-                raise ValueError(f"{where} {name} must be a string, got {getattr(self, name)!r}")
-        for name in ("transcript", "replay"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str | Path):
-                raise ValueError(f"{where} {name} must be a path, got {value!r}")
-            if value is not None:
-                object.__setattr__(self, name, str(value))
-        if self.replay is None and not self.base_url:
-            raise PolicyUnavailable(
-                f"{where} base_url is empty (set it or {ENV_BASE_URL}) and no replay transcript is given"
-            )
-        if self.replay is None and not self.model:
-            raise PolicyUnavailable(
-                f"{where} model is empty (set it or {ENV_MODEL}) and no replay transcript is given"
-            )
-        if not self.api_key_env:
-            raise ValueError(f"{where} api_key_env must name an env var, got {self.api_key_env!r}")
-        for name in ("timeout_s", "temperature"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-                raise ValueError(f"{where} {name} must be a number, got {value!r}")
-        if not self.timeout_s > 0:
+        super().__post_init__()
+        where = self.where
+        if isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, int | float):
+            raise ValueError(f"{where} timeout_s must be a number, got {self.timeout_s!r}")
+        if not (np.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise ValueError(f"{where} timeout_s must be > 0, got {self.timeout_s!r}")
-        if not 0.0 <= self.temperature <= 2.0:
-            raise ValueError(f"{where} temperature must be in [0, 2], got {self.temperature!r}")
-        for name, least in (("retries", 0), ("max_tokens", 1), ("candidates", 1), ("parallel", 1)):
+        for name in ("candidates", "parallel"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{where} {name} must be an integer >= {least}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{where} {name} must be an integer >= 1, got {value!r}")
         if not isinstance(self.with_traces, bool):
             raise ValueError(f"{where} with_traces must be true or false, got {self.with_traces!r}")
-        if self.offline == NAME:
-            raise ValueError(f"{where} offline must name an offline backend, not {NAME!r}")
+        if not isinstance(self.offline, str) or self.offline == NAME:
+            raise ValueError(f"{where} offline must name an offline backend, not {self.offline!r}")
         if self.offline_options is not None and not isinstance(self.offline_options, Mapping):
             raise ValueError(f"{where} offline_options must be a mapping, got {self.offline_options!r}")
-        if self.transcript is not None and self.transcript == self.replay:
-            raise ValueError(f"{where} transcript and replay are the same file {self.replay}")
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None) -> HttpPlannerOptions:
@@ -167,15 +122,6 @@ class HttpPlannerOptions:
         if unknown := sorted(set(options) - set(known)):
             raise ValueError(f"planner {NAME!r}: unknown options {unknown}; known: {known}")
         return cls(**options)
-
-    def for_seed(self, seed: int) -> HttpPlannerOptions:
-        """These options with ``{seed}`` in the transcript and replay paths replaced by ``seed``."""
-        paths = {
-            name: value.replace(SEED_FIELD, str(seed))
-            for name in ("transcript", "replay")
-            if (value := getattr(self, name)) is not None
-        }
-        return dataclasses.replace(self, **paths)
 
 
 @dataclass(frozen=True)
@@ -237,17 +183,7 @@ class HttpPlanner:
         self.offline: SoftPlanner = make_planner(opts.offline, seed=seed, options=opts.offline_options)
         if self.offline is None:
             raise ValueError(f"planner {NAME!r}: option offline must name a backend, not {opts.offline!r}")
-        self.client = ChatClient(
-            opts.base_url or None,
-            opts.model or None,
-            api_key_env=opts.api_key_env,
-            temperature=opts.temperature,
-            max_tokens=opts.max_tokens,
-            retries=opts.retries,
-            json_mode=True,
-            transcript_path=opts.transcript,
-            replay_path=opts.replay,
-        )
+        self.client = opts.client()
         self.traces: dict[int, deque[Trace]] = {}
         self.call_log: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)
         """One record per chat call, oldest dropped first."""

@@ -1,88 +1,29 @@
-"""Settings of the ``llm`` backend (spec d, "`llm` backend", "Transport")."""
+"""Settings of the ``llm`` backend (spec d, "`llm` backend", "Transport"): the shared chat endpoint
+settings with the backend's two timeouts."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from typing import ClassVar
 
-from edgeplace.planners.chat_client import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, ChatClient
-from edgeplace.policy import PolicyUnavailable
-
-SEED_FIELD = "{seed}"
-"""Placeholder in a transcript or replay path that :meth:`LlmSettings.for_seed` fills in."""
+from edgeplace.planners.chat_settings import ChatEndpointSettings
 
 
 @dataclass(frozen=True)
-class LlmSettings:
-    """Endpoint, sampling, timeouts and transcripts of the llm backend (checked on construction)."""
+class LlmSettings(ChatEndpointSettings):
+    """Endpoint, sampling, timeouts and transcripts of the llm backend (checked on construction).
+    ``max_tokens`` (2048) leaves room for a reasoning model's ``<think>`` block."""
 
-    base_url: str = field(default_factory=lambda: os.environ.get(ENV_BASE_URL, ""))
-    """API root, e.g. ``http://127.0.0.1:8000/v1`` (default: env var ``EDGEPLACE_LLM_BASE_URL``)."""
-    model: str = field(default_factory=lambda: os.environ.get(ENV_MODEL, ""))
-    """Model name (default: env var ``EDGEPLACE_LLM_MODEL``)."""
-    api_key_env: str = ENV_API_KEY
-    """Name of the env var holding the API key (unset: no key is sent)."""
-    temperature: float = 0.2
-    max_tokens: int = 2048
-    """Answer length limit, tokens (room for a reasoning model's ``<think>`` block)."""
+    where: ClassVar[str] = "llm settings:"
+
     planner_timeout_s: float = 120.0
     """Limit of each attempt of a planner call, s."""
     tier2_timeout_s: float = 20.0
     """Limit of each attempt of a scheduler or deployer call, s."""
-    retries: int = 1
-    """Extra attempts after a transport error, timeout or HTTP 408/429/5xx."""
-    transcript_path: Path | None = None
-    """JSONL file receiving every exchange (``{seed}`` is filled in per policy seed); None: none."""
-    replay_path: Path | None = None
-    """Transcript answering the calls instead of the server (``{seed}`` as above); None: ask the server."""
 
     def __post_init__(self) -> None:
-        where = "llm settings"
-        for name in ("transcript_path", "replay_path"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, Path(value))
-        if self.replay_path is None and not self.base_url:
-            raise PolicyUnavailable(
-                f"{where}: base_url is empty (set it or {ENV_BASE_URL}) and no replay_path"
-            )
-        if self.replay_path is None and not self.model:
-            raise PolicyUnavailable(f"{where}: model is empty (set it or {ENV_MODEL}) and no replay_path")
-        if not self.api_key_env:
-            raise ValueError(f"{where}: api_key_env must name an env var, got {self.api_key_env!r}")
-        if isinstance(self.temperature, bool) or not 0.0 <= self.temperature <= 2.0:
-            raise ValueError(f"{where}: temperature must be in [0, 2], got {self.temperature!r}")
-        for name in ("max_tokens", "retries"):
-            value, least = getattr(self, name), 1 if name == "max_tokens" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{where}: {name} must be an integer >= {least}, got {value!r}")
+        super().__post_init__()
         for name in ("planner_timeout_s", "tier2_timeout_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not value > 0:
-                raise ValueError(f"{where}: {name} must be > 0, got {value!r}")
-        if self.transcript_path is not None and self.transcript_path == self.replay_path:
-            raise ValueError(f"{where}: transcript_path and replay_path are the same file {self.replay_path}")
-
-    def for_seed(self, seed: int) -> LlmSettings:
-        """These settings with ``{seed}`` in the transcript and replay paths replaced by ``seed``."""
-        paths = {
-            name: Path(str(value).replace(SEED_FIELD, str(seed)))
-            for name in ("transcript_path", "replay_path")
-            if (value := getattr(self, name)) is not None
-        }
-        return dataclasses.replace(self, **paths)
-
-    def client(self) -> ChatClient:
-        """A chat client with these settings (JSON mode on)."""
-        return ChatClient(
-            self.base_url or None,
-            self.model or None,
-            api_key_env=self.api_key_env,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            retries=self.retries,
-            transcript_path=self.transcript_path,
-            replay_path=self.replay_path,
-        )
+                raise ValueError(f"{self.where} {name} must be > 0, got {value!r}")
