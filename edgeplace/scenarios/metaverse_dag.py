@@ -1,12 +1,14 @@
 """The metaverse-dag scenario's spec: microservice placement and DAG routing per edge-controller region
 on a 6G metaverse edge network (papers/llm-mappo.md): heuristic baselines, MAPPO (planner ``none``),
 LLM-MAPPO (spec e) with its soft planners, section f's learned baselines (``rsppo``, ``gnn-drl``,
-``mu-ddrl``: MAPPO's learner with env options and model switches), the Serve placer, the sweeps and
+``mu-ddrl``: MAPPO's learner with env options and model switches; ``cromadqn``: a branching dueling
+double DQN), the Serve placer, the sweeps and
 ``edgeplace reproduce llm-mappo``."""
 
 from __future__ import annotations
 
 from edgeplace.algos.baselines.metaverse_dag import BASELINES
+from edgeplace.algos.cromadqn.settings import CROMADQN_LEARNER_METRICS
 from edgeplace.algos.llm_mappo.settings import LLM_MAPPO_LEARNER_METRICS, MEMORY_OPTIONS, RLLIB_DIR
 from edgeplace.envs.metaverse_dag import EPISODE_KPIS, SCENARIO_ID, MetaverseDagEnv, MvKpi
 from edgeplace.scenarios.lazy import Lazy
@@ -68,7 +70,14 @@ ALGORITHMS = {
         "mu-DDRL-like: independent PPO per EC, local critic and neighbours' region vectors, local reward",
         module_sharing="per-agent",
     ),
-    # CROMADQN-like: registered by its own package's builder (section f).
+    "cromadqn": AlgorithmSpec(
+        Lazy("edgeplace.algos.cromadqn.build:build_cromadqn_config"),
+        "CROMADQN-like: independent double DQN with shared parameters and branching dueling heads "
+        "(planner none)",
+        learner_metrics=CROMADQN_LEARNER_METRICS,
+        module_spec=Lazy("edgeplace.models.branching_q_module:branching_q_module_spec"),
+        live_policy=_MODULE_POLICY,
+    ),
 }
 
 SPEC = ScenarioSpec(
