@@ -48,6 +48,8 @@ from edgeplace.reproduce.steps import (
 from edgeplace.scenarios import get_scenario
 
 PLANNER_DIR = "planner"
+DISTURBANCE, UNDISTURBED, SURGE = "disturbance", "none", "surge"
+"""The evaluation frame's column naming the Fig. 7 disturbance of a row, and its values."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,9 +65,25 @@ class Budget(protocol.Budget):
     planner: PlannerMseSettings
     """The Table 3 experiment's sizes."""
     train_options: Mapping[str, Any] = field(default_factory=dict)
-    """TrainConfig fields of every run (batch, epochs, model widths) over the algorithms' defaults."""
+    """TrainConfig fields of every PPO run (batch, epochs, model widths) over the algorithms' defaults."""
+    dqn_options: Mapping[str, Any] = field(default_factory=dict)
+    """TrainConfig fields of the value-based runs (CROMADQN: model widths, algo_options)."""
     env_options: Mapping[str, Any] = field(default_factory=dict)
     """Env config entries of every training and evaluation env."""
+    failure_fractions: tuple[float, ...] = (0.05, 0.25)
+    """Fig. 7a: shares of the edge servers that fail at ``disturbance_step``."""
+    surge_factor: float = 3.0
+    """Fig. 7b: the dense zone's rates times this for 20 s from ``disturbance_step``."""
+    disturbance_step: int = 20
+    disturbance_episodes: int = 4
+    """Evaluation episodes per seed of each disturbance."""
+
+    def disturbances(self) -> dict[str, dict[str, Any]]:
+        """Fig. 7's env settings by name: ``fail-5%`` ... and ``surge``."""
+        at = {"fail_step": self.disturbance_step}
+        found = {f"fail-{f:.0%}": {"fail_fraction": f, **at} for f in self.failure_fractions}
+        surge = {"surge_factor": self.surge_factor, "surge_step": self.disturbance_step, "surge_steps": 2}
+        return {**found, SURGE: surge}
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -89,6 +107,14 @@ QUICK_MODEL = {
     "route_width": 32,
     "critic_hidden": [128, 256, 128],
 }
+QUICK_DQN_MODEL = {
+    "node_width": 64,
+    "slot_width": 32,
+    "trunk_hidden": [64, 128, 64],
+    "value_hidden": 32,
+    "pointer_width": 32,
+    "route_width": 32,
+}
 BUDGETS = protocol.by_name(
     Budget(
         name="quick",
@@ -98,6 +124,7 @@ BUDGETS = protocol.by_name(
         memory_windows=800,
         planner=PlannerMseSettings(windows=1000, held_out_windows=200, online_windows=200, epochs=20),
         train_options={"model": QUICK_MODEL, "num_epochs": 5, "num_envs_per_env_runner": 16},
+        dqn_options={"model": QUICK_DQN_MODEL, "num_envs_per_env_runner": 16},
     ),
     Budget(
         name="paper",
@@ -107,6 +134,7 @@ BUDGETS = protocol.by_name(
         memory_windows=2000,
         planner=PlannerMseSettings(windows=2000, held_out_windows=500, online_windows=500, epochs=40),
         train_options={"num_envs_per_env_runner": 16},
+        dqn_options={"num_envs_per_env_runner": 16},
     ),
 )
 
@@ -135,7 +163,8 @@ def training_steps(budget: Budget, **train: Any) -> list[TrainingStep]:
     for method_id in available_methods():
         method = METHODS[method_id]
         spec = get_scenario(SCENARIO_ID).algorithm(method.algo)
-        options = dict(method.algo_options)
+        fields = dict(budget.dqn_options if method.value_based else budget.train_options)
+        options = {**fields.pop("algo_options", {}), **method.algo_options}
         if method.algo == "llm-mappo":
             options["memory_windows"] = budget.memory_windows
         for seed in budget.training_seeds:
@@ -146,7 +175,7 @@ def training_steps(budget: Budget, **train: Any) -> list[TrainingStep]:
                 timesteps=budget.timesteps(),
                 env_config={**budget.env_options, **method.env},
                 algo_options=options,
-                **{**spec.train_defaults, **budget.train_options, **train},
+                **{**spec.train_defaults, **fields, **train},
             )
             label = f"{method.label}, {budget.training_episodes} episodes, seed {seed}"
             steps.append(TrainingStep(run_name(method_id, seed), config, label))
@@ -161,32 +190,37 @@ def _method_policies(run: TrainedRun, method: str) -> Policies:
 
 
 def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console: Console) -> LlmMappoResults:
-    """Table 3, then every method and heuristic on the same seeds (see the module docstring)."""
+    """Table 3, then every method and heuristic on the same seeds, undisturbed and under each Fig. 7
+    disturbance (see the module docstring)."""
     planner_mse = planner_mse_table(out / PLANNER_DIR, budget.planner, dict(budget.env_options), console)
+    groups: list[tuple[str, dict[str, Any], Policies, dict[str, Any]]] = []
     env = dict(budget.env_options)
-    steps = [
-        EvaluationStep(
-            "heuristics",
-            env,
-            baseline_policies(SCENARIO_ID, HEURISTICS, seed=budget.first_seed, env_config=env),
-            EVAL_SEEDS,
-            budget.eval_episodes,
-        )
-    ]
+    heuristics = baseline_policies(SCENARIO_ID, HEURISTICS, seed=budget.first_seed, env_config=env)
+    groups.append(("heuristics", env, heuristics, {}))
     for method in available_methods():
         for seed in budget.training_seeds:
             run = runs[run_name(method, seed)]
             run_env = {**read_metadata(run.checkpoint)["env_config"], **env}
-            steps.append(
-                EvaluationStep(
-                    run_name(method, seed),
-                    run_env,
-                    _method_policies(run, method),
-                    EVAL_SEEDS,
-                    budget.eval_episodes,
-                    {POLICY: method, TRAINING_SEED: seed},
-                )
-            )
+            tags = {POLICY: method, TRAINING_SEED: seed}
+            groups.append((run_name(method, seed), run_env, _method_policies(run, method), tags))
+    steps = [
+        EvaluationStep(
+            name, group_env, policies, EVAL_SEEDS, budget.eval_episodes, {**tags, DISTURBANCE: UNDISTURBED}
+        )
+        for name, group_env, policies, tags in groups
+    ]
+    steps += [
+        EvaluationStep(
+            f"{name}-{disturbance}",
+            {**group_env, **settings},
+            policies,
+            EVAL_SEEDS,
+            budget.disturbance_episodes,
+            {**tags, DISTURBANCE: disturbance},
+        )
+        for disturbance, settings in budget.disturbances().items()
+        for name, group_env, policies, tags in groups
+    ]
     console.print(f"[bold]evaluating[/] {len(steps)} groups of policies on seeds {list(EVAL_SEEDS)}")
     frame = evaluate_all(steps, out, SCENARIO_ID, budget, console)
     return LlmMappoResults(budget=budget, runs=runs, evaluation=frame, planner_mse=planner_mse)

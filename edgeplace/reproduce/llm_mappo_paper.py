@@ -17,6 +17,8 @@ class Method:
     label: str
     env: Mapping[str, Any] = field(default_factory=dict)
     algo_options: Mapping[str, Any] = field(default_factory=dict)
+    value_based: bool = False
+    """Trained by a DQN learner: it takes the budget's ``dqn_options``, not its PPO ``train_options``."""
 
 
 #: Method id -> how it trains (spec f). The ablations are configurations of llm-mappo.
@@ -26,7 +28,7 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "rsppo": Method("rsppo", "RSPPO-like"),
         "gnn-drl": Method("gnn-drl", "GNN-DRL"),
         "mu-ddrl": Method("mu-ddrl", "μ-DDRL-like"),
-        "cromadqn": Method("cromadqn", "CROMADQN-like"),
+        "cromadqn": Method("cromadqn", "CROMADQN-like", value_based=True),
         "wo-shaping": Method("llm-mappo", "w/o reward shaping", env={"shaping": False}),
         "wo-toporag": Method("llm-mappo", "w/o TopoRAG", env={"planner_options": {"use_traces": False}}),
         "mappo": Method("mappo", "w/o LLM (MAPPO)"),

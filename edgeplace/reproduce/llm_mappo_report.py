@@ -15,7 +15,7 @@ from edgeplace.evaluation.plots import learning_curve_plot, metrics_bar_plot
 from edgeplace.evaluation.report import table_markdown
 from edgeplace.evaluation.statistics import POLICY, stat_column, summarize
 from edgeplace.planners.soft_plans.memory_training import BUCKET_NAMES
-from edgeplace.reproduce.llm_mappo import LlmMappoResults, run_name
+from edgeplace.reproduce.llm_mappo import DISTURBANCE, SURGE, UNDISTURBED, LlmMappoResults, run_name
 from edgeplace.reproduce.llm_mappo_paper import (
     ABLATION_ORDER,
     EPISODE_CUT,
@@ -34,6 +34,14 @@ from edgeplace.reproduce.report import Report, Target, comparison_table, fmt_val
 LATENCY, P95, P99 = MvKpi.MEAN_LATENCY_MS.value, MvKpi.P95_LATENCY_MS.value, MvKpi.P99_LATENCY_MS.value
 VIOLATIONS, UTILITY, LB_CV = MvKpi.VIOLATION_RATE.value, MvKpi.UTILITY.value, MvKpi.LB_CV.value
 METRICS = (UTILITY, LATENCY, P95, P99, VIOLATIONS, LB_CV, MvKpi.CPU_UTIL.value)
+RECOVERY, PEAK = MvKpi.RECOVERY_S.value, MvKpi.PEAK_LATENCY_RATIO.value
+#: Fig. 7's targets: LLM-MAPPO's recovery after 5 % and 25 % of the ES fail, and after the surge.
+FAIL_TARGETS_S = {"fail-5%": 40.0, "fail-25%": 90.0}
+SURGE_PEAK, SURGE_RECOVERY_S = 2.2, 50.0
+FIG7_PAPER = (
+    "LLM-MAPPO < 40 s at 5 %, < 85 s at 25 %; RSPPO <= 120 s up to 20 %; surge: peak 1.9x, 40 s "
+    "(RSPPO 2.4x, 60 s)"
+)
 UTILITY_COLUMN = f"kpi_{UTILITY}"
 FULL = "llm-mappo"
 FIG_BARS, FIG_CURVES = "methods.png", "learning_curves.png"
@@ -206,12 +214,83 @@ def _curves(results: LlmMappoResults, out: Path) -> Path | None:
     )
 
 
+def _disturbed(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Fig. 7's summaries (recovery and peak latency ratio) by disturbance."""
+    return {
+        name: summarize(group, (RECOVERY, PEAK))
+        for name, group in frame[frame[DISTURBANCE] != UNDISTURBED].groupby(DISTURBANCE, sort=False)
+    }
+
+
+def _fig7(disturbed: Mapping[str, pd.DataFrame]) -> str:
+    names = list(disturbed)
+    methods = list(dict.fromkeys(m for summary in disturbed.values() for m in summary[POLICY]))
+    rows = [
+        [
+            METHODS[m].label if m in METHODS else m,
+            *(
+                f"{num(_mean(disturbed[d], m, RECOVERY), 0)} s / {num(_mean(disturbed[d], m, PEAK), 2)}x"
+                for d in names
+            ),
+        ]
+        for m in methods
+    ]
+    return table_markdown(["method", *(f"{d}: recovery / peak latency" for d in names)], rows)
+
+
+def _fig7_targets(disturbed: Mapping[str, pd.DataFrame]) -> list[Target]:
+    targets = []
+    for name, limit in FAIL_TARGETS_S.items():
+        if name in disturbed:
+            value = _mean(disturbed[name], FULL, RECOVERY)
+            targets.append(
+                Target(
+                    f"Fig. 7a: LLM-MAPPO recovers <= {limit:.0f} s ({name})",
+                    f"{value:.0f} s",
+                    value <= limit,
+                    [value],
+                )
+            )
+    fastest = []
+    for name, summary in disturbed.items():
+        if name == SURGE:
+            continue
+        rivals = [_mean(summary, m, RECOVERY) for m in TABLE4_ORDER[1:] if m in set(summary[POLICY])]
+        full = _mean(summary, FULL, RECOVERY)
+        fastest.append((name, full, min(rivals, default=np.nan)))
+    if fastest:
+        targets.append(
+            Target(
+                "Fig. 7a: LLM-MAPPO recovers fastest at every failure share",
+                ", ".join(f"{n}: {f:.0f} s vs best rival {r:.0f} s" for n, f, r in fastest),
+                all(f <= r for _, f, r in fastest),
+                [v for _, f, r in fastest for v in (f, r)],
+            )
+        )
+    if SURGE in disturbed:
+        summary = disturbed[SURGE]
+        peak, recovery = _mean(summary, FULL, PEAK), _mean(summary, FULL, RECOVERY)
+        rivals = [_mean(summary, m, PEAK) for m in TABLE4_ORDER[1:] if m in set(summary[POLICY])]
+        lowest = min(rivals, default=np.nan)
+        targets.append(
+            Target(
+                f"Fig. 7b: LLM-MAPPO lowest surge peak, <= {SURGE_PEAK}x, "
+                f"recovery <= {SURGE_RECOVERY_S:.0f} s",
+                f"peak {peak:.2f}x (best rival {lowest:.2f}x), recovery {recovery:.0f} s",
+                peak <= min(SURGE_PEAK, lowest) and recovery <= SURGE_RECOVERY_S,
+                [peak, lowest, recovery],
+            )
+        )
+    return targets
+
+
 def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
     """The report's contents; the figures are drawn into ``out``."""
-    frame = results.evaluation
+    frame = results.evaluation[results.evaluation[DISTURBANCE] == UNDISTURBED]
     summary = summarize(frame, METRICS)
     episodes = convergence_episodes(results)
-    targets = _targets(summary, episodes, results.planner_mse)
+    disturbed = _disturbed(results.evaluation)
+    targets = [*_targets(summary, episodes, results.planner_mse), *_fig7_targets(disturbed)]
     figures = [metrics_bar_plot(summary, [LATENCY, VIOLATIONS, UTILITY], out / FIG_BARS)]
     curves = _curves(results, out)
     figures += [curves] if curves is not None else []
@@ -237,6 +316,8 @@ def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
             table_markdown([ROW, MEMORY, *BUCKET_NAMES], table3_rows),
         ),
     ]
+    if disturbed:
+        sections.append(section(f"Fig. 7: disturbances (paper: {FIG7_PAPER})", _fig7(disturbed)))
     if FULL in set(frame[POLICY]) and compared:
         sections.append(
             section(
@@ -255,6 +336,10 @@ def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
             "methods": {m: {k: _mean(summary, m, k) for k in METRICS} for m in summary[POLICY]},
             "convergence_episodes": episodes,
             "planner_mse": results.planner_mse.to_dict(orient="records"),
+            "disturbances": {
+                d: {m: {k: _mean(summary_d, m, k) for k in (RECOVERY, PEAK)} for m in summary_d[POLICY]}
+                for d, summary_d in disturbed.items()
+            },
         },
         run_kpis={UTILITY_COLUMN: "{:.3f}", f"kpi_{LATENCY}": "{:.1f}"},
     )

@@ -1,7 +1,7 @@
 """CROMADQN-like on metaverse-dag at a tiny budget, tiny widths and a tiny replay: train through the
-shared training loop (the algorithm registered in this test process only), checkpoint, load the
-scenario's policy and play episodes through the runner; the restored policy acts like the trained
-algorithm; the Serve placer places with it (its greedy action per branch)."""
+shared training loop, checkpoint, load the scenario's policy and play episodes through the runner; the
+restored policy acts like the trained algorithm; the Serve placer places with it (its greedy action per
+branch)."""
 
 from __future__ import annotations
 
@@ -18,21 +18,12 @@ from edgeplace.algos.train_config import TrainConfig
 from edgeplace.algos.training import train
 from edgeplace.envs.metaverse_dag.config import MetaverseDagConfig
 from edgeplace.evaluation.runner import run_episodes
-from edgeplace.scenarios import AlgorithmSpec, get_scenario
-from edgeplace.scenarios.lazy import Lazy
+from edgeplace.scenarios import get_scenario
 from edgeplace.serve.metaverse_dag_placer import MetaverseDagPlacer
 from edgeplace.serve.metaverse_dag_schemas import MetaversePlacement, MetaversePlaceRequest
 
 SCENARIO, ALGO = "metaverse-dag", "cromadqn"
 HORIZON, AGENTS = 10, 4
-#: The entry metaverse-dag's ALGORITHMS is to hold (registered here for the test process only).
-CROMADQN_SPEC = AlgorithmSpec(
-    Lazy("edgeplace.algos.cromadqn.build:build_cromadqn_config"),
-    "CROMADQN-like: independent double DQN with shared parameters and branching dueling heads (planner none)",
-    learner_metrics=CROMADQN_LEARNER_METRICS,
-    module_spec=Lazy("edgeplace.models.branching_q_module:branching_q_module_spec"),
-    live_policy=Lazy("edgeplace.algos.module_policy:ModulePolicy.from_algorithm"),
-)
 TINY_MODEL = {
     "node_width": 8,
     "slot_width": 8,
@@ -48,14 +39,6 @@ TINY_OPTIONS = {
     "learning_starts": 10,
     "iteration_steps": 20,
 }
-
-
-@pytest.fixture(scope="module")
-def registered():
-    """``cromadqn`` among metaverse-dag's algorithms for this module's tests."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(get_scenario(SCENARIO).algorithms, ALGO, CROMADQN_SPEC)
-        yield
 
 
 def tiny() -> TrainConfig:
@@ -77,7 +60,7 @@ def evaluate(policy, env_config: dict) -> list[dict]:
     return run_episodes(lambda: spec.make_env(env_config), policy, seed=1, episodes=2, num_envs=2)
 
 
-@pytest.mark.usefixtures("ray_session", "registered")
+@pytest.mark.usefixtures("ray_session")
 def test_a_tiny_run_trains_checkpoints_evaluates_serves_and_resumes(tmp_path):
     rows: list[dict] = []
     config = tiny()
@@ -105,7 +88,7 @@ def test_a_tiny_run_trains_checkpoints_evaluates_serves_and_resumes(tmp_path):
     assert again.timesteps >= 320 and again.iterations > result.iterations
 
 
-@pytest.mark.usefixtures("ray_session", "registered")
+@pytest.mark.usefixtures("ray_session")
 def test_the_restored_policy_acts_like_the_trained_algorithm(tmp_path):
     config = tiny()
     agents = get_scenario(SCENARIO).make_env(config.env_config).possible_agents
@@ -116,7 +99,7 @@ def test_the_restored_policy_acts_like_the_trained_algorithm(tmp_path):
         # RLlib syncs the env runner's lifetime step count (exploration's clock) once per iteration
         explorer.epsilon_schedule.update(algo.env_runner.num_env_steps_sampled_lifetime)
         assert explorer.epsilon_schedule.get_current_value() == pytest.approx(0.05)
-        live = CROMADQN_SPEC.live_policy(algo, agents)
+        live = get_scenario(SCENARIO).algorithm(ALGO).live_policy(algo, agents)
         metadata = checkpoint_metadata(config, dict.fromkeys(agents, "shared"), 1, 0, 0.0)
         checkpoint = save_checkpoint(algo, tmp_path, 1, metadata, keep=1)
         played_live = evaluate(live, config.env_config)

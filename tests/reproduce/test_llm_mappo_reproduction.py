@@ -10,6 +10,7 @@ import pytest
 
 from edgeplace.reproduce.llm_mappo import Budget, available_methods, run_llm_mappo_reproduction
 from edgeplace.reproduce.llm_mappo_planner import PlannerMseSettings
+from tests.algos.test_cromadqn_training import TINY_MODEL as CROMADQN_MODEL
 from tests.algos.test_llm_mappo_training import TINY_MODEL
 
 #: 10-step episodes, 2 per run, tiny networks and batches.
@@ -27,7 +28,19 @@ TINY = Budget(
         "num_envs_per_env_runner": 2,
         "model": TINY_MODEL,
     },
+    dqn_options={
+        "num_envs_per_env_runner": 2,
+        "model": CROMADQN_MODEL,
+        "algo_options": {
+            "batch_size": 16,
+            "replay_capacity": 200,
+            "learning_starts": 10,
+            "iteration_steps": 20,
+        },
+    },
     env_options={"horizon": 10},
+    disturbance_step=4,
+    disturbance_episodes=1,
 )
 
 
@@ -36,10 +49,20 @@ def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path):
     report = run_llm_mappo_reproduction(tmp_path, budget=TINY)
     text = report.read_text()
     assert "# LLM-MAPPO (metaverse-dag) reproduction (tiny budget)" in text
-    for heading in ("Table 4", "Table 3", "Table 4 latency ordering", "Fig. 9 ablation ordering", "vs RSPPO"):
+    for heading in (
+        "Table 4",
+        "Table 3",
+        "Table 4 latency ordering",
+        "Fig. 9 ablation ordering",
+        "vs RSPPO",
+        "Fig. 7: disturbances",
+        "Fig. 7a: LLM-MAPPO recovers <= 40 s (fail-5%)",
+        "Fig. 7b: LLM-MAPPO lowest surge peak",
+    ):
         assert heading in text, heading
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["methods"]) == {*available_methods(), "greedy", "random"}
+    assert set(summary["disturbances"]) == {"fail-5%", "fail-25%", "surge"}
     assert (tmp_path / "methods.png").is_file() and (tmp_path / "learning_curves.png").is_file()
     for method in available_methods():
         if method in ("llm-mappo", "wo-shaping", "wo-toporag"):
