@@ -7,7 +7,9 @@ Steps (each resumable, outputs under ``out``):
 2. Train every method of :data:`~edgeplace.reproduce.llm_mappo_paper.METHODS` whose algorithm is
    registered (``runs/<method>-seed<s>``): LLM-MAPPO (each run bootstraps its planner's memory first), the
    baselines and the ablations, once per training seed, on the same env.
-3. Evaluate them and the heuristics on the same 5 seeds x ``eval_episodes`` episodes: every method in its
+3. Evaluate them and the heuristics on the same 5 seeds x ``eval_episodes`` episodes, and under each
+   Fig. 7 disturbance (5 % and 25 % of the ES failing, the dense zone's rates x3 for 20 s) and Fig. 5 load
+   level (policies trained on the diurnal workload; the paper trains per level): every method in its
    own env config (LLM-MAPPO with its planner; the planner never changes the request streams, so the
    streams are the same for every method and the tests are paired).
 4. ``report.md``, ``summary.json`` and the PNGs (:mod:`edgeplace.reproduce.llm_mappo_report`): Table 4's
@@ -15,7 +17,8 @@ Steps (each resumable, outputs under ``out``):
    Table 3.
 
 Budgets (:data:`BUDGETS`): ``quick`` (the ``small`` preset, 150 training episodes per run at reduced
-widths, one training seed) and ``paper`` (300 episodes at the paper's widths, 3 seeds).
+widths, one training seed, loads 50 and 300) and ``paper`` (300 episodes at the paper's widths, 3 seeds,
+loads 50 ... 300).
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ from edgeplace.reproduce.steps import (
 from edgeplace.scenarios import get_scenario
 
 PLANNER_DIR = "planner"
-DISTURBANCE, UNDISTURBED, SURGE = "disturbance", "none", "surge"
-"""The evaluation frame's column naming the Fig. 7 disturbance of a row, and its values."""
+CONDITION, NOMINAL, SURGE, LOAD_PREFIX, FAIL_PREFIX = "condition", "nominal", "surge", "load-", "fail-"
+"""The evaluation frame's column naming a row's condition: the nominal env, a Fig. 7 disturbance
+(``fail-5%``, ``surge``) or a Fig. 5 load level (``load-50``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,15 +79,22 @@ class Budget(protocol.Budget):
     surge_factor: float = 3.0
     """Fig. 7b: the dense zone's rates times this for 20 s from ``disturbance_step``."""
     disturbance_step: int = 20
-    disturbance_episodes: int = 4
-    """Evaluation episodes per seed of each disturbance."""
+    loads: tuple[float, ...] = (50.0, 300.0)
+    """Fig. 5: mean request rates per ES (req/s) of the load sweep (no diurnal curve, hotspots or bursts)."""
+    condition_episodes: int = 4
+    """Evaluation episodes per seed of each Fig. 5 and Fig. 7 condition."""
 
-    def disturbances(self) -> dict[str, dict[str, Any]]:
-        """Fig. 7's env settings by name: ``fail-5%`` ... and ``surge``."""
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        """The env settings of every non-nominal condition by name: ``fail-5%`` ..., ``surge`` (Fig. 7)
+        and ``load-50`` ... (Fig. 5)."""
         at = {"fail_step": self.disturbance_step}
-        found = {f"fail-{f:.0%}": {"fail_fraction": f, **at} for f in self.failure_fractions}
-        surge = {"surge_factor": self.surge_factor, "surge_step": self.disturbance_step, "surge_steps": 2}
-        return {**found, SURGE: surge}
+        found = {f"{FAIL_PREFIX}{f:.0%}": {"fail_fraction": f, **at} for f in self.failure_fractions}
+        found[SURGE] = {
+            "surge_factor": self.surge_factor,
+            "surge_step": self.disturbance_step,
+            "surge_steps": 2,
+        }
+        return found | {f"{LOAD_PREFIX}{load:g}": {"load": load} for load in self.loads}
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -135,6 +146,7 @@ BUDGETS = protocol.by_name(
         planner=PlannerMseSettings(windows=2000, held_out_windows=500, online_windows=500, epochs=40),
         train_options={"num_envs_per_env_runner": 16},
         dqn_options={"num_envs_per_env_runner": 16},
+        loads=(50.0, 100.0, 150.0, 200.0, 250.0, 300.0),
     ),
 )
 
@@ -190,8 +202,8 @@ def _method_policies(run: TrainedRun, method: str) -> Policies:
 
 
 def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console: Console) -> LlmMappoResults:
-    """Table 3, then every method and heuristic on the same seeds, undisturbed and under each Fig. 7
-    disturbance (see the module docstring)."""
+    """Table 3, then every method and heuristic on the same seeds, nominal and under each Fig. 5 load and
+    Fig. 7 disturbance (see the module docstring)."""
     planner_mse = planner_mse_table(out / PLANNER_DIR, budget.planner, dict(budget.env_options), console)
     groups: list[tuple[str, dict[str, Any], Policies, dict[str, Any]]] = []
     env = dict(budget.env_options)
@@ -205,20 +217,20 @@ def evaluate(budget: Budget, runs: Mapping[str, TrainedRun], out: Path, console:
             groups.append((run_name(method, seed), run_env, _method_policies(run, method), tags))
     steps = [
         EvaluationStep(
-            name, group_env, policies, EVAL_SEEDS, budget.eval_episodes, {**tags, DISTURBANCE: UNDISTURBED}
+            name, group_env, policies, EVAL_SEEDS, budget.eval_episodes, {**tags, CONDITION: NOMINAL}
         )
         for name, group_env, policies, tags in groups
     ]
     steps += [
         EvaluationStep(
-            f"{name}-{disturbance}",
+            f"{name}-{condition}",
             {**group_env, **settings},
             policies,
             EVAL_SEEDS,
-            budget.disturbance_episodes,
-            {**tags, DISTURBANCE: disturbance},
+            budget.condition_episodes,
+            {**tags, CONDITION: condition},
         )
-        for disturbance, settings in budget.disturbances().items()
+        for condition, settings in budget.conditions().items()
         for name, group_env, policies, tags in groups
     ]
     console.print(f"[bold]evaluating[/] {len(steps)} groups of policies on seeds {list(EVAL_SEEDS)}")

@@ -15,7 +15,15 @@ from edgeplace.evaluation.plots import learning_curve_plot, metrics_bar_plot
 from edgeplace.evaluation.report import table_markdown
 from edgeplace.evaluation.statistics import POLICY, stat_column, summarize
 from edgeplace.planners.soft_plans.memory_training import BUCKET_NAMES
-from edgeplace.reproduce.llm_mappo import DISTURBANCE, SURGE, UNDISTURBED, LlmMappoResults, run_name
+from edgeplace.reproduce.llm_mappo import (
+    CONDITION,
+    FAIL_PREFIX,
+    LOAD_PREFIX,
+    NOMINAL,
+    SURGE,
+    LlmMappoResults,
+    run_name,
+)
 from edgeplace.reproduce.llm_mappo_paper import (
     ABLATION_ORDER,
     EPISODE_CUT,
@@ -214,12 +222,72 @@ def _curves(results: LlmMappoResults, out: Path) -> Path | None:
     )
 
 
-def _disturbed(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Fig. 7's summaries (recovery and peak latency ratio) by disturbance."""
-    return {
-        name: summarize(group, (RECOVERY, PEAK))
-        for name, group in frame[frame[DISTURBANCE] != UNDISTURBED].groupby(DISTURBANCE, sort=False)
-    }
+def _conditions(
+    frame: pd.DataFrame, prefixes: tuple[str, ...], metrics: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    """Summaries of ``metrics`` per condition whose name starts with one of ``prefixes``."""
+    chosen = frame[frame[CONDITION].str.startswith(prefixes)]
+    return {name: summarize(group, metrics) for name, group in chosen.groupby(CONDITION, sort=False)}
+
+
+LOAD_METRICS = (LATENCY, VIOLATIONS, LB_CV)
+FIG5_PAPER = "LLM-MAPPO 65 -> 151 ms, 4 -> < 20 % violations, lb .18 -> .39; RSPPO -> 304 ms, 55 %"
+MAX_VIOLATIONS_AT_PEAK = 0.20
+
+
+def _fig5(loads: Mapping[str, pd.DataFrame]) -> str:
+    methods = list(dict.fromkeys(m for summary in loads.values() for m in summary[POLICY]))
+    rows = [
+        [
+            METHODS[m].label if m in METHODS else m,
+            *(
+                f"{num(_mean(loads[n], m, LATENCY), 0)} ms / {pct(_mean(loads[n], m, VIOLATIONS))} / "
+                f"{num(_mean(loads[n], m, LB_CV), 2)}"
+                for n in loads
+            ),
+        ]
+        for m in methods
+    ]
+    return table_markdown(["method", *(f"{n}: latency / violations / lb_cv" for n in loads)], rows)
+
+
+def _fig5_targets(loads: Mapping[str, pd.DataFrame]) -> list[Target]:
+    """Spec g's Fig. 5 targets over the evaluated load levels."""
+    if not loads:
+        return []
+    level = {name: float(name.removeprefix(LOAD_PREFIX)) for name in loads}
+    low, high = min(level, key=level.get), max(level, key=level.get)
+    heavy = [name for name in loads if level[name] >= 100]
+    lowest = []
+    for name in heavy:
+        for metric in LOAD_METRICS:
+            rivals = [
+                _mean(loads[name], m, metric) for m in TABLE4_ORDER[1:] if m in set(loads[name][POLICY])
+            ]
+            lowest.append((name, metric, _mean(loads[name], FULL, metric), min(rivals, default=np.nan)))
+    growth = {m: _mean(loads[high], m, LATENCY) / _mean(loads[low], m, LATENCY) for m in TABLE4_ORDER}
+    rivals_growth = [g for m, g in growth.items() if m != FULL and np.isfinite(g)]
+    peak_violations = _mean(loads[high], FULL, VIOLATIONS)
+    return [
+        Target(
+            "Fig. 5: for L >= 100, LLM-MAPPO lowest on latency, violations and lb_cv",
+            f"{sum(f <= r for *_, f, r in lowest)} of {len(lowest)} (level, metric) cells",
+            bool(lowest) and all(f <= r for *_, f, r in lowest),
+            [v for *_, f, r in lowest for v in (f, r)],
+        ),
+        Target(
+            f"Fig. 5: LLM-MAPPO smallest latency growth {high} / {low}",
+            f"{growth[FULL]:.2f}x (best rival {min(rivals_growth, default=np.nan):.2f}x)",
+            growth[FULL] <= min(rivals_growth, default=np.nan),
+            [growth[FULL], min(rivals_growth, default=np.nan)],
+        ),
+        Target(
+            f"Fig. 5: LLM-MAPPO <= {MAX_VIOLATIONS_AT_PEAK:.0%} violations at {high}",
+            pct(peak_violations),
+            peak_violations <= MAX_VIOLATIONS_AT_PEAK,
+            [peak_violations],
+        ),
+    ]
 
 
 def _fig7(disturbed: Mapping[str, pd.DataFrame]) -> str:
@@ -286,11 +354,16 @@ def _fig7_targets(disturbed: Mapping[str, pd.DataFrame]) -> list[Target]:
 
 def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
     """The report's contents; the figures are drawn into ``out``."""
-    frame = results.evaluation[results.evaluation[DISTURBANCE] == UNDISTURBED]
+    frame = results.evaluation[results.evaluation[CONDITION] == NOMINAL]
     summary = summarize(frame, METRICS)
     episodes = convergence_episodes(results)
-    disturbed = _disturbed(results.evaluation)
-    targets = [*_targets(summary, episodes, results.planner_mse), *_fig7_targets(disturbed)]
+    disturbed = _conditions(results.evaluation, (FAIL_PREFIX, SURGE), (RECOVERY, PEAK))
+    loads = _conditions(results.evaluation, (LOAD_PREFIX,), LOAD_METRICS)
+    targets = [
+        *_targets(summary, episodes, results.planner_mse),
+        *_fig5_targets(loads),
+        *_fig7_targets(disturbed),
+    ]
     figures = [metrics_bar_plot(summary, [LATENCY, VIOLATIONS, UTILITY], out / FIG_BARS)]
     curves = _curves(results, out)
     figures += [curves] if curves is not None else []
@@ -316,6 +389,8 @@ def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
             table_markdown([ROW, MEMORY, *BUCKET_NAMES], table3_rows),
         ),
     ]
+    if loads:
+        sections.append(section(f"Fig. 5: load sweep (paper: {FIG5_PAPER})", _fig5(loads)))
     if disturbed:
         sections.append(section(f"Fig. 7: disturbances (paper: {FIG7_PAPER})", _fig7(disturbed)))
     if FULL in set(frame[POLICY]) and compared:
@@ -336,6 +411,10 @@ def llm_mappo_report(results: LlmMappoResults, out: Path) -> Report:
             "methods": {m: {k: _mean(summary, m, k) for k in METRICS} for m in summary[POLICY]},
             "convergence_episodes": episodes,
             "planner_mse": results.planner_mse.to_dict(orient="records"),
+            "loads": {
+                n: {m: {k: _mean(summary_n, m, k) for k in LOAD_METRICS} for m in summary_n[POLICY]}
+                for n, summary_n in loads.items()
+            },
             "disturbances": {
                 d: {m: {k: _mean(summary_d, m, k) for k in (RECOVERY, PEAK)} for m in summary_d[POLICY]}
                 for d, summary_d in disturbed.items()

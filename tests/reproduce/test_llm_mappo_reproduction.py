@@ -40,7 +40,7 @@ TINY = Budget(
     },
     env_options={"horizon": 10},
     disturbance_step=4,
-    disturbance_episodes=1,
+    condition_episodes=1,
 )
 
 
@@ -58,11 +58,14 @@ def test_tiny_reproduction_writes_the_report_and_resumes(tmp_path):
         "Fig. 7: disturbances",
         "Fig. 7a: LLM-MAPPO recovers <= 40 s (fail-5%)",
         "Fig. 7b: LLM-MAPPO lowest surge peak",
+        "Fig. 5: load sweep",
+        "Fig. 5: LLM-MAPPO smallest latency growth load-300 / load-50",
     ):
         assert heading in text, heading
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["methods"]) == {*available_methods(), "greedy", "random"}
     assert set(summary["disturbances"]) == {"fail-5%", "fail-25%", "surge"}
+    assert set(summary["loads"]) == {"load-50", "load-300"}
     assert (tmp_path / "methods.png").is_file() and (tmp_path / "learning_curves.png").is_file()
     for method in available_methods():
         if method in ("llm-mappo", "wo-shaping", "wo-toporag"):
