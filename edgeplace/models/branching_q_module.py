@@ -25,8 +25,6 @@ import numpy as np
 import torch
 from ray.rllib.algorithms.dqn.default_dqn_rl_module import QF_NEXT_PREDS, QF_PREDS, QF_TARGET_NEXT_PREDS
 from ray.rllib.core.columns import Columns
-from ray.rllib.core.learner.utils import make_target_network
-from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, QNetAPI, TargetNetworkAPI
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
@@ -39,6 +37,7 @@ from edgeplace.models.dag_fusion import DagFusionEncoder, tanh_mlp
 from edgeplace.models.llm_mappo_config import DagObsKey
 from edgeplace.models.pointer_head import PointerHead
 from edgeplace.models.route_head import RouteHead
+from edgeplace.models.target_q_networks import TargetQNetworks
 
 NEG_INF = float("-inf")
 #: The observation entries the module reads besides ``action_mask``.
@@ -65,7 +64,7 @@ def epsilon_greedy(q: Tensor, epsilon: float) -> Tensor:
     return torch.where(explore, random, q.argmax(dim=-1))
 
 
-class BranchingQModule(TorchRLModule, InferenceOnlyAPI, QNetAPI, TargetNetworkAPI):
+class BranchingQModule(TargetQNetworks, TorchRLModule):
     """See the module docstring; ``model_config``: :class:`BranchingQConfig` plus DQN's keys (``epsilon``
     is the exploration schedule on RLlib's env-step clock).
 
@@ -134,26 +133,6 @@ class BranchingQModule(TorchRLModule, InferenceOnlyAPI, QNetAPI, TargetNetworkAP
         return torch.cat([place, q[:, s:, : self.num_patterns].flatten(1)], dim=1)
 
     # --- RLlib APIs ----------------------------------------------------------------------------
-    @override(QNetAPI)
-    def compute_q_values(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        return {QF_PREDS: self._q(self.q_net, batch[Columns.OBS])}
-
-    @override(TargetNetworkAPI)
-    def make_target_networks(self) -> None:
-        self._target_q_net = make_target_network(self.q_net)
-
-    @override(TargetNetworkAPI)
-    def get_target_network_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
-        return [(self.q_net, self._target_q_net)]
-
-    @override(TargetNetworkAPI)
-    def forward_target(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        return {QF_PREDS: self._q(self._target_q_net, batch[Columns.OBS])}
-
-    @override(InferenceOnlyAPI)
-    def get_non_inference_attributes(self) -> list[str]:
-        return ["_target_q_net"]
-
     @override(TorchRLModule)
     def _forward_inference(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Tensor]:
         """Greedy actions per branch (N, S + E) and the flat masked Q-values as ``action_dist_inputs``."""

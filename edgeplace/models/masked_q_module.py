@@ -20,8 +20,6 @@ import numpy as np
 import torch
 from ray.rllib.algorithms.dqn.default_dqn_rl_module import QF_NEXT_PREDS, QF_PREDS, QF_TARGET_NEXT_PREDS
 from ray.rllib.core.columns import Columns
-from ray.rllib.core.learner.utils import make_target_network
-from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, QNetAPI, TargetNetworkAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
 from ray.rllib.utils.schedules.scheduler import Scheduler
@@ -30,6 +28,7 @@ from torch import Tensor
 from edgeplace.config_mapping import model_config_values
 from edgeplace.models.allowed_actions import allowed_actions
 from edgeplace.models.masked_mlp_module import mlp
+from edgeplace.models.target_q_networks import TargetQNetworks
 from edgeplace.obs_keys import ObsKey
 
 #: Keys DQNConfig merges into every module's model_config (``_model_config_auto_includes``).
@@ -68,7 +67,7 @@ class MaskedQConfig:
         return cls(**values)
 
 
-class MaskedQModule(TorchRLModule, InferenceOnlyAPI, QNetAPI, TargetNetworkAPI):
+class MaskedQModule(TargetQNetworks, TorchRLModule):
     """See the module docstring.
 
     Shapes: each input entry (B, ...) and ``action_mask`` (B, n) -> Q-values (B, n), -inf where masked.
@@ -90,26 +89,6 @@ class MaskedQModule(TorchRLModule, InferenceOnlyAPI, QNetAPI, TargetNetworkAPI):
         """Masked Q-values of ``net``. Shapes: -> (B, n)."""
         features = torch.cat([obs[key].flatten(start_dim=1).float() for key in self.inputs], dim=1)
         return net(features).masked_fill(~allowed_actions(obs[ObsKey.ACTION_MASK]), float("-inf"))
-
-    @override(QNetAPI)
-    def compute_q_values(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        return {QF_PREDS: self._q(self.q_net, batch[Columns.OBS])}
-
-    @override(TargetNetworkAPI)
-    def make_target_networks(self) -> None:
-        self._target_q_net = make_target_network(self.q_net)
-
-    @override(TargetNetworkAPI)
-    def get_target_network_pairs(self) -> list[tuple[torch.nn.Module, torch.nn.Module]]:
-        return [(self.q_net, self._target_q_net)]
-
-    @override(TargetNetworkAPI)
-    def forward_target(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        return {QF_PREDS: self._q(self._target_q_net, batch[Columns.OBS])}
-
-    @override(InferenceOnlyAPI)
-    def get_non_inference_attributes(self) -> list[str]:
-        return ["_target_q_net"]
 
     @override(TorchRLModule)
     def _forward_inference(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Tensor]:
